@@ -1,11 +1,14 @@
 """Plots for the training notebooks. Every function returns a matplotlib Figure.
 
-The figures are built with ``matplotlib.figure.Figure`` rather than pyplot, so they work
-with any backend (Agg included), pile up no global state, and show exactly once in a
-notebook: as the value of the last expression in a cell, or via ``display(fig)``.
+The figures are built without pyplot, so they work with any backend (Agg included), pile
+up no global state, and show exactly once in a notebook: as the value of the last
+expression in a cell, or via ``display(fig)`` (they render themselves as PNG, so this
+works even if pyplot / ``%matplotlib inline`` was never set up).
 Functions that draw on one Axes accept ``ax=`` to draw into an existing figure instead.
 """
 from __future__ import annotations
+
+import io
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -15,10 +18,20 @@ from .training import predict
 __all__ = ["plot_history", "plot_confusion_matrix", "plot_misclassified", "plot_decision_boundary"]
 
 
+class NotebookFigure(Figure):
+    """A Figure with a PNG repr: Jupyter shows a bare Figure only if pyplot set up the
+    inline backend, and these figures deliberately never touch pyplot."""
+
+    def _repr_png_(self):
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+
 def _new_axes(ax, figsize):
     if ax is not None:
         return ax.figure, ax
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = NotebookFigure(figsize=figsize, layout="constrained")
     return fig, fig.add_subplot()
 
 
@@ -35,7 +48,7 @@ def plot_history(histories, show_batches=True):
     Returns a Figure with two Axes: loss (left) and accuracy (right).
     """
     runs = histories if isinstance(histories, dict) else {"": histories}
-    fig = Figure(figsize=(11, 4), layout="constrained")
+    fig = NotebookFigure(figsize=(11, 4), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
     for i, (name, h) in enumerate(runs.items()):
         colour = f"C{i}"
@@ -106,12 +119,12 @@ def plot_misclassified(X, y_true, y_pred, image_shape, n=16, ncols=8):
         raise ValueError(f"X, y_true, y_pred have {len(X)}, {len(y_true)}, {len(y_pred)} samples")
     wrong = np.flatnonzero(y_true != y_pred)[:n]
     if len(wrong) == 0:
-        fig = Figure(figsize=(4, 1))
+        fig = NotebookFigure(figsize=(4, 1))
         fig.text(0.5, 0.5, "no misclassified samples", ha="center", va="center")
         return fig
     ncols = min(ncols, len(wrong))
     nrows = -(-len(wrong) // ncols)
-    fig = Figure(figsize=(1.3 * ncols, 1.5 * nrows), layout="constrained")
+    fig = NotebookFigure(figsize=(1.3 * ncols, 1.5 * nrows), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     for ax in axes:
         ax.axis("off")

@@ -273,6 +273,8 @@ def _renders(fig):
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     assert buffer.getvalue().startswith(b"\x89PNG")
+    # Jupyter displays the figure through this even when pyplot was never imported.
+    assert fig._repr_png_().startswith(b"\x89PNG")
 
 
 def test_plots_return_renderable_figures(digits):
