@@ -221,7 +221,8 @@ class BatchNormalization(Module):
             self.moving_variance = self.alpha * self.moving_variance + (1 - self.alpha) * var
         else:
             if self.moving_mean is None or self.moving_variance is None:
-                raise RuntimeError("BatchNormalization in evaluate mode has no moving statistics yet: "
+                raise RuntimeError("BatchNormalization in evaluate mode has no moving statistics yet "
+                                   "(evaluate() before any training batch): "
                                    "run at least one training batch (or set moving_mean and "
                                    "moving_variance) before evaluate()")
             self._inv_std = 1.0 / np.sqrt(self.moving_variance + self.EPS)

@@ -1,0 +1,69 @@
+"""The helpers the graded test cells are written with (the seed's helpers, repaired).
+
+The seed compared a float32 layer with float32 PyTorch through `assertTrue(np.allclose(...))`:
+failures said only "False is not true" and correct float32 solutions failed by rounding.
+Here PyTorch runs in float64 on exactly the student's (float32) inputs, and `assert_matches`
+compares through the comparison engine with a tolerance derived from the student's dtype and
+the magnitude of the terms (see `magnitude`), and fails with a message that names the layer,
+the quantity, shapes, dtypes, the errors and the worst element.
+"""
+from types import SimpleNamespace
+
+import numpy as np
+
+from .compare import compare
+
+RANDOM_SEED = 42
+
+
+def generate_test_data(shape, dtype=np.float32, minval=-10, maxval=10):
+    """Uniform test data of `shape` in [minval, maxval), cast to `dtype`."""
+    return np.random.uniform(minval, maxval, shape).astype(dtype)
+
+
+def custom_forward_backward(layer_input, next_layer_grad, custom_layer, return_params_grad=False):
+    """Run the student's layer: forward, backward, and (optionally) update_grad_params again.
+
+    Returns a namespace with `output`, `grad_input` and, with `return_params_grad`,
+    `params_grad` (`custom_layer.get_grad_params()`).
+    """
+    output = custom_layer.forward(layer_input)
+    grad_input = custom_layer.backward(layer_input, next_layer_grad)
+    result = SimpleNamespace(output=output, grad_input=grad_input)
+    if return_params_grad:
+        custom_layer.update_grad_params(layer_input, next_layer_grad)   # must be idempotent
+        result.params_grad = custom_layer.get_grad_params()
+    return result
+
+
+def torch_forward_backward(layer_input, next_layer_grad, torch_layer):
+    """Run `torch_layer` in float64 on the same values; returns `output`, `grad_input` (float64)
+    and `layer` (the float64 module, whose `.weight.grad` etc. hold the parameter gradients)."""
+    import torch
+
+    torch_layer = torch_layer.double()
+    x = torch.tensor(np.asarray(layer_input, dtype=np.float64), requires_grad=True)
+    out = torch_layer(x)
+    out.backward(torch.tensor(np.asarray(next_layer_grad, dtype=np.float64)))
+    return SimpleNamespace(output=out.detach().numpy(), grad_input=x.grad.numpy(), layer=torch_layer)
+
+
+def assert_matches(expected, got, layer, quantity, magnitude=None, dtype=None, **diagnosis):
+    """Fail with a full report unless `got` equals the float64 `expected` to rounding.
+
+    `magnitude`: the scale of the terms behind each element (see layers_lib.grading.magnitude);
+    `dtype`: the dtype `got` must have. Extra keywords go to the diagnosis (hypotheses=...).
+    """
+    result = compare(expected, got, layer=layer, quantity=quantity, dtype=dtype, scale=magnitude,
+                     **diagnosis)
+    if not result.ok:
+        raise AssertionError(_report(result))
+    return result
+
+
+def _report(result):
+    try:
+        from .render import to_text
+    except ImportError:      # the renderer is optional for the engine itself
+        return result.message
+    return to_text(result)
