@@ -35,6 +35,22 @@ class LoadedSubmission:
     def get(self, name):
         return self.namespace.get(name)
 
+    def require(self, name):
+        """The object `name`, or an AssertionError saying why it is missing (for test cells)."""
+        if name not in self.namespace:
+            raise AssertionError(self.failure_reason(name))
+        return self.namespace[name]
+
+    def summary(self):
+        """One line per broken piece, or a line saying everything loaded."""
+        if not self.errors:
+            return f"Loaded {Path(self.path).name}: every cell ran."
+        lines = [f"Loaded {Path(self.path).name} with {len(self.errors)} broken piece(s); "
+                 "only what they define is lost:"]
+        for label, names, message in self.errors:
+            lines.append(f"  {label} ({', '.join(sorted(names)) or 'no definitions'}): {message}")
+        return "\n".join(lines)
+
     def failure_reason(self, name):
         """Why `name` is not available (None when it is)."""
         if name in self.namespace:

@@ -1,0 +1,405 @@
+"""Hidden checks: stricter than the seed's tests, one list of checks per class.
+
+Each check exercises the student's class on one scenario (dtype, shapes, value range, mode)
+and compares every quantity with a float64 reference (PyTorch where one exists, the formula
+otherwise) through the comparison engine. `run_class_checks` runs them all, turning
+exceptions and numeric warnings into failures, so it never raises and never writes to stderr.
+"""
+import traceback
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import magnitude
+from .compare import compare
+from .seed_tests import SEED_TESTS
+from .testkit import torch_forward_backward
+
+DTYPES = (np.float32, np.float64)
+SHAPES = ((1, 5), (3, 7), (16, 4))          # batch 1, non-square
+
+
+@dataclass
+class ClassResult:
+    """Outcome of all checks of one class: `failures` is a list of {quantity, message}."""
+    name: str
+    passed: bool = True
+    failures: list = field(default_factory=list)
+    comparisons: list = field(default_factory=list)
+
+    def fail(self, quantity, message, comparison=None):
+        self.passed = False
+        self.failures.append({"quantity": quantity, "message": message})
+        if comparison is not None:
+            self.comparisons.append(comparison)
+
+    def to_dict(self):
+        return {"passed": self.passed, "failures": self.failures}
+
+
+class _Checker:
+    """Collects comparisons for one class; stops a scenario at its first failure."""
+
+    def __init__(self, result):
+        self.result = result
+
+    def __call__(self, expected, got, quantity, scale=None, dtype=None, **diagnosis):
+        c = compare(expected, got, layer=self.result.name, quantity=quantity, dtype=dtype,
+                    scale=scale, **diagnosis)
+        if not c.ok:
+            self.result.fail(quantity, c.message, c)
+            raise _Stop
+        return c
+
+
+class _Stop(Exception):
+    pass
+
+
+def _data(shape, dtype, low=-10, high=10):
+    return np.random.uniform(low, high, shape).astype(dtype)
+
+
+def _run_layer(layer, x, g, params=False):
+    out = layer.forward(x)
+    grad = layer.backward(x, g)
+    if params:
+        layer.update_grad_params(x, g)
+        layer.update_grad_params(x, g)       # setting, not adding: twice gives the same
+    return out, grad
+
+
+# --- per-class checks: each takes (cls, check, namespace) -----------------------------------
+
+def _elementwise_checks(name, make, make_torch, alpha=1.0):
+    def scenario(cls, check, ns):
+        import torch
+        for dtype in DTYPES:
+            for shape in SHAPES:
+                for low, high in ((-10, 10), (-1e4, 1e4)):
+                    x, g = _data(shape, dtype, low, high), _data(shape, dtype, -1, 1)
+                    if name != "SoftPlus":
+                        x.flat[::3] = 0                           # exact zeros: the kink
+                    out, grad = _run_layer(make(cls), x, g)
+                    ref = torch_forward_backward(x, g, make_torch(torch))
+                    scale = magnitude.elementwise(x, g, ref.output, ref.grad_input, alpha)
+                    where = f" ({np.dtype(dtype).name}, shape {shape}, |x| <= {high:g})"
+                    check(ref.output, out, "output" + where, scale["output"], dtype)
+                    check(ref.grad_input, grad, "grad_input" + where, scale["grad_input"], dtype)
+    return [scenario]
+
+
+def _softmax_checks(torch_name, scale_of):
+    def scenario(cls, check, ns):
+        import torch
+        for dtype in DTYPES:
+            for shape in SHAPES:
+                small_ok = None
+                for low, high in ((-10, 10), (-1e4, 1e4)):
+                    x, g = _data(shape, dtype, low, high), _data(shape, dtype, -1, 1)
+                    out, grad = _run_layer(cls(), x, g)
+                    ref = torch_forward_backward(x, g, getattr(torch.nn, torch_name)(dim=1))
+                    scale = scale_of(x, g)
+                    where = f" ({np.dtype(dtype).name}, shape {shape}, |x| <= {high:g})"
+                    axis0 = getattr(torch.nn, torch_name)(dim=0).double()(torch.from_numpy(
+                        x.astype(np.float64))).detach().numpy()
+                    check(ref.output, out, "output" + where, scale["output"], dtype,
+                          small_input_ok=small_ok,
+                          hypotheses={"computed over axis 0 (the batch) instead of axis 1": axis0})
+                    check(ref.grad_input, grad, "grad_input" + where, scale["grad_input"], dtype,
+                          small_input_ok=small_ok)
+                    small_ok = True
+    return [scenario]
+
+
+def _linear(cls, check, ns):
+    import torch
+    for dtype in DTYPES:
+        for batch, n_in, n_out in ((1, 3, 4), (5, 7, 2), (16, 32, 8)):
+            torch_layer = torch.nn.Linear(n_in, n_out)
+            layer = cls(n_in, n_out)
+            layer.W = torch_layer.weight.detach().numpy().T.astype(dtype)
+            layer.b = torch_layer.bias.detach().numpy().astype(dtype)
+            x, g = _data((batch, n_in), dtype), _data((batch, n_out), dtype)
+            out, grad = _run_layer(layer, x, g, params=True)
+            ref = torch_forward_backward(x, g, torch_layer)
+            scale = magnitude.linear(x, g, layer.W, layer.b)
+            where = f" ({np.dtype(dtype).name}, batch {batch}, {n_in}->{n_out})"
+            check(ref.output, out, "output" + where, scale["output"], dtype)
+            check(ref.grad_input, grad, "grad_input" + where, scale["grad_input"], dtype)
+            grads = layer.get_grad_params()
+            check(ref.layer.weight.grad.numpy().T, grads[0], "grad_W" + where, scale["grad_W"], dtype,
+                  batch_size=batch)
+            check(ref.layer.bias.grad.numpy(), grads[1], "grad_b" + where, scale["grad_b"], dtype,
+                  batch_size=batch, hypotheses={"averaged over the batch instead of summed":
+                                                ref.layer.bias.grad.numpy() / batch})
+            layer.zero_grad_params()
+            for k, zero in enumerate(layer.get_grad_params()):
+                check(np.zeros(np.shape(zero)), zero, f"get_grad_params()[{k}] after zero_grad_params")
+
+
+def _batchnorm(cls, check, ns):
+    import torch
+    eps = cls.EPS
+    for dtype in DTYPES:
+        for batch, n in ((2, 3), (32, 16)):
+            alpha = 0.8
+            layer = cls(alpha)
+            layer.moving_mean = np.zeros(n, dtype)
+            layer.moving_variance = np.ones(n, dtype)
+            torch_bn = torch.nn.BatchNorm1d(n, eps=eps, momentum=1 - alpha, affine=False)
+            mean, var = np.zeros(n), np.ones(n)
+            for step in range(3):
+                x, g = _data((batch, n), dtype, -5, 5) + 3 * step, _data((batch, n), dtype)
+                out, grad = _run_layer(layer, x, g)
+                ref = torch_forward_backward(x, g, torch_bn)
+                scale = magnitude.batch_norm_train(x, g, alpha, eps, mean, var)
+                batch_mean, batch_var = x.astype(np.float64).mean(axis=0), x.astype(np.float64).var(axis=0)
+                unbiased = alpha * var + (1 - alpha) * batch_var * batch / (batch - 1)
+                swapped = (1 - alpha) * mean + alpha * batch_mean
+                mean = alpha * mean + (1 - alpha) * batch_mean
+                var = alpha * var + (1 - alpha) * batch_var
+                where = f" ({np.dtype(dtype).name}, batch {batch}, training step {step + 1})"
+                check(ref.output, out, "output" + where, scale["output"], dtype)
+                check(ref.grad_input, grad, "grad_input" + where, scale["grad_input"], dtype)
+                check(mean, layer.moving_mean, "moving_mean" + where, scale["moving_mean"],
+                      hypotheses={"alpha and 1 - alpha swapped (alpha weighs the OLD value)": swapped})
+                check(var, layer.moving_variance, "moving_variance" + where, scale["moving_variance"],
+                      hypotheses={"uses the unbiased batch variance instead of the biased one": unbiased})
+            layer.evaluate()
+            x, g = _data((batch, n), dtype), _data((batch, n), dtype)
+            out, grad = _run_layer(layer, x, g)
+            expected = (x - mean) / np.sqrt(var + eps)
+            scale = magnitude.batch_norm_evaluate(x, g, eps, mean, var)
+            where = f" ({np.dtype(dtype).name}, evaluate mode)"
+            batch_stats = (x - x.astype(np.float64).mean(0)) / np.sqrt(x.astype(np.float64).var(0) + eps)
+            check(expected, out, "output" + where, scale["output"], dtype,
+                  hypotheses={"evaluate mode uses the batch statistics instead of the moving ones":
+                              batch_stats})
+            check(g / np.sqrt(var + eps), grad, "grad_input" + where, scale["grad_input"], dtype)
+
+
+def _scaling(cls, check, ns):
+    for dtype in DTYPES:
+        for batch, n in ((1, 4), (9, 6)):
+            layer = cls(n)
+            layer.gamma, layer.beta = _data(n, dtype, -2, 2), _data(n, dtype, -2, 2)
+            x, g = _data((batch, n), dtype), _data((batch, n), dtype)
+            out, grad = _run_layer(layer, x, g, params=True)
+            x64, g64 = x.astype(np.float64), g.astype(np.float64)
+            scale = magnitude.scaling(x, g, layer.gamma, layer.beta)
+            where = f" ({np.dtype(dtype).name}, batch {batch})"
+            check(x64 * layer.gamma + layer.beta, out, "output" + where, scale["output"], dtype)
+            check(g64 * layer.gamma, grad, "grad_input" + where, scale["grad_input"], dtype)
+            grads = layer.get_grad_params()
+            check((g64 * x64).sum(0), grads[0], "grad_gamma" + where, scale["grad_gamma"], dtype)
+            check(g64.sum(0), grads[1], "grad_beta" + where, scale["grad_beta"], dtype)
+
+
+def _sequential(cls, check, ns):
+    """A deeper chain of the reference layers inside the student's Sequential, against torch."""
+    import torch
+
+    import layers_lib as ref_lib
+    for dtype in DTYPES:
+        torch_model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+        model = cls()
+        for t in torch_model:
+            if isinstance(t, torch.nn.Linear):
+                layer = ref_lib.Linear(t.in_features, t.out_features)
+                layer.W = t.weight.detach().numpy().T.astype(dtype)
+                layer.b = t.bias.detach().numpy().astype(dtype)
+            else:
+                layer = ref_lib.ReLU()
+            model.add(layer)
+        x, g = _data((4, 5), dtype), _data((4, 3), dtype)
+        out, grad = _run_layer(model, x, g, params=True)
+        ref = torch_forward_backward(x, g, torch_model)
+        where = f" ({np.dtype(dtype).name}, Linear-ReLU-Linear)"
+        check(ref.output, out, "output" + where, None, dtype)
+        check(ref.grad_input, grad, "grad_input" + where, None, dtype)
+        params = model.get_grad_params()
+        if len(params) != 3:
+            check(np.zeros(3), np.zeros(len(params)), "get_grad_params(): one list per module")
+        check(ref.layer[2].weight.grad.numpy().T, params[2][0], "get_grad_params()[2][0]" + where, None)
+        model.evaluate()
+        for k, module in enumerate(model.modules):
+            if module.training:
+                check(np.zeros(1), np.ones(1), f"modules[{k}].training after evaluate()")
+
+
+def _dropout(cls, check, ns):
+    from scipy import stats
+    for dtype in DTYPES:
+        for p in (0.2, 0.5, 0.9):
+            layer = cls(p)
+            layer.train()
+            x = _data((200, 50), dtype, 1, 2)
+            out = layer.forward(x)
+            kept = np.asarray(out) != 0 if type(out) is np.ndarray else np.ones(x.shape, bool)
+            where = f" ({np.dtype(dtype).name}, p = {p})"
+            check(np.where(kept, x / (1 - p), 0), out, "output" + where, None, dtype,
+                  hypotheses={"kept values are not rescaled by 1/(1-p)": np.where(kept, x, 0),
+                              "kept values scaled by 1/p: p is the DROP probability":
+                                  np.where(kept, x / p, 0)})
+            low, high = stats.binom.interval(1 - 1e-6, x.size, p)
+            dropped = int((~kept).sum())
+            if not low <= dropped <= high:
+                check(np.asarray(float(x.size * p)), np.asarray(float(dropped)),
+                      f"number of dropped elements{where} (expected {low:.0f}..{high:.0f})")
+            rows, cols = kept.all(axis=1) | (~kept).all(axis=1), kept.all(axis=0) | (~kept).all(axis=0)
+            if p == 0.5 and (rows.all() or cols.all()):
+                check(np.zeros(1), np.ones(1), "mask independence: whole rows or columns share one value")
+            g = _data(x.shape, dtype, 1, 2)
+            grad = layer.backward(x, g)
+            check(np.where(kept, g / (1 - p), 0), grad, "grad_input (the forward mask)" + where, None, dtype)
+            layer.evaluate()
+            check(x, layer.forward(x), "output in evaluate mode" + where, None, dtype)
+            check(g, layer.backward(x, g), "grad_input in evaluate mode" + where, None, dtype)
+
+
+def _nll(unstable):
+    def scenario(cls, check, ns):
+        import torch
+        for dtype in DTYPES:
+            for batch, n in ((1, 3), (7, 10)):
+                logits = np.random.uniform(-20, 20, (batch, n))
+                labels = np.random.randint(n, size=batch)
+                target = np.zeros((batch, n), dtype)
+                target[np.arange(batch), labels] = 1
+                log_p = torch.log_softmax(torch.from_numpy(logits), 1).numpy()
+                x = (np.exp(log_p) if unstable else log_p).astype(dtype)
+                if unstable:
+                    x = x.clip(cls.EPS, 1 - cls.EPS)
+                crit = cls()
+                loss = crit.forward(x, target)
+                grad = crit.backward(x, target)
+                tx = torch.tensor(x.astype(np.float64), requires_grad=True)
+                t_loss = torch.nn.NLLLoss()(torch.log(tx) if unstable else tx, torch.from_numpy(labels))
+                t_loss.backward()
+                scale = magnitude.nll(x, target, cls.EPS if unstable else None)
+                where = f" ({np.dtype(dtype).name}, batch {batch})"
+                check(t_loss.item(), loss, "loss" + where, scale["loss"],
+                      hypotheses={"the loss is summed over the batch, not averaged": t_loss.item() * batch})
+                check(tx.grad.numpy(), grad, "grad_input" + where, scale["grad_input"], dtype,
+                      batch_size=batch)
+    return [scenario]
+
+
+def _optimizer(name):
+    def scenario(cls, check, ns):
+        import torch
+        for dtype in DTYPES:
+            shapes = [(3, 4), (4,), (2, 2)]
+            ours = [[_data(shapes[0], dtype, -1, 1), _data(shapes[1], dtype, -1, 1)], [],
+                    [_data(shapes[2], dtype, -1, 1)]]
+            flat = [p for group in ours for p in group]
+            theirs = [torch.tensor(p.astype(np.float64), requires_grad=True) for p in flat]
+            if name == "sgd_momentum":
+                config = {"learning_rate": 0.1, "momentum": 0.9}
+                torch_opt = torch.optim.SGD(theirs, lr=0.1, momentum=0.9)
+            else:
+                config = {"learning_rate": 0.05, "beta1": 0.8, "beta2": 0.9, "epsilon": 1e-6}
+                torch_opt = torch.optim.Adam(theirs, lr=0.05, betas=(0.8, 0.9), eps=1e-6)
+            state = {}
+            for step in range(5):
+                grads = [[_data(p.shape, dtype, -1, 1) for p in group] for group in ours]
+                for t, gr in zip(theirs, [g for group in grads for g in group]):
+                    t.grad = torch.from_numpy(gr.astype(np.float64))
+                cls(ours, grads, config, state)
+                torch_opt.step()
+                for k, (p, t) in enumerate(zip(flat, theirs)):
+                    check(t.detach().numpy(), p, f"parameter {k} after step {step + 1} "
+                          f"({np.dtype(dtype).name}; updated in place?)", None, dtype)
+    return [scenario]
+
+
+HIDDEN_CHECKS = {
+    "Linear": [_linear],
+    "SoftMax": _softmax_checks("Softmax", magnitude.softmax),
+    "LogSoftMax": _softmax_checks("LogSoftmax", magnitude.log_softmax),
+    "BatchNormalization": [_batchnorm],
+    "Scaling": [_scaling],
+    "Sequential": [_sequential],
+    "Dropout": [_dropout],
+    "ReLU": _elementwise_checks("ReLU", lambda c: c(), lambda t: t.nn.ReLU()),
+    "LeakyReLU": _elementwise_checks("LeakyReLU", lambda c: c(0.05), lambda t: t.nn.LeakyReLU(0.05)),
+    "ELU": _elementwise_checks("ELU", lambda c: c(0.7), lambda t: t.nn.ELU(0.7), alpha=0.7),
+    "SoftPlus": _elementwise_checks("SoftPlus", lambda c: c(), lambda t: t.nn.Softplus()),
+    "NLLCriterionUnstable": _nll(unstable=True),
+    "NLLCriterion": _nll(unstable=False),
+    "sgd_momentum": _optimizer("sgd_momentum"),
+    "adam_optimizer": _optimizer("adam_optimizer"),
+}
+GRADED_NAMES = tuple(HIDDEN_CHECKS)
+
+
+def run_class_checks(name, namespace, include_seed=True, seed=0):
+    """Run the seed test (visible) and the hidden checks of `name` on `namespace[name]`.
+
+    Never raises: exceptions, missing classes and numeric warnings become failures.
+    """
+    result = ClassResult(name)
+    missing = [n for n in _needs(name) if not isinstance(namespace.get(n), type) and
+               not callable(namespace.get(n))]
+    if missing:
+        reason = getattr(namespace, "failure_reason", None)
+        for n in missing:
+            result.fail("load", reason(n) if reason else f"{n} is not defined")
+        return result
+    cls = namespace.get(name)
+    scenarios = []
+    if include_seed and name in SEED_TESTS:
+        test, needs = SEED_TESTS[name]
+        scenarios.append(("visible test", lambda c, chk, ns: test(*[ns[n] for n in needs])))
+    scenarios += [("hidden check", s) for s in HIDDEN_CHECKS[name]]
+    check = _Checker(result)
+    for label, scenario in scenarios:
+        np.random.seed(seed)
+        try:
+            with warnings.catch_warnings(record=True) as caught, np.errstate(
+                    over="warn", divide="warn", invalid="warn", under="ignore"):
+                warnings.simplefilter("always")
+                scenario(cls, check, namespace)
+            numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+            if numeric:
+                result.fail("warnings", f"{name} raised a numeric warning ({label}): "
+                                        f"{numeric[0].message} — unstable formula (overflow / log(0))?")
+        except _Stop:
+            pass
+        except AssertionError as exc:
+            result.fail(label, str(exc))
+        except Exception as exc:                   # noqa: BLE001 - student code may raise anything
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            result.fail(label, f"{name} raised {type(exc).__name__}: {exc} "
+                               f"(in {frame.name}, line {frame.lineno})")
+        if not result.passed:
+            break
+    return result
+
+
+def _needs(name):
+    return SEED_TESTS[name][1] if name in SEED_TESTS else (name,)
+
+
+class _Namespace(dict):
+    """A dict that also knows why a name is missing (from a LoadedSubmission)."""
+
+    def __init__(self, loaded):
+        super().__init__(loaded.namespace)
+        self.failure_reason = loaded.failure_reason
+
+
+def check_submission(loaded, names=GRADED_NAMES):
+    """{name: ClassResult} for every graded name of a LoadedSubmission."""
+    namespace = _Namespace(loaded)
+    return {name: run_class_checks(name, namespace) for name in names}
+
+
+def assert_class_passes(name, loaded):
+    """For a graded cell: raise AssertionError with every failure's message, print nothing."""
+    result = run_class_checks(name, _Namespace(loaded) if hasattr(loaded, "namespace") else loaded,
+                              include_seed=False)
+    if not result.passed:
+        raise AssertionError("\n".join(f"[{f['quantity']}] {f['message']}" for f in result.failures))
