@@ -298,12 +298,12 @@ def _backward_hint(name: str, result: Inspection, x: np.ndarray, g: np.ndarray) 
         return
     hint = None
     if name == "LeakyReLU" and c.got.shape == x.shape:
-        neg = (x < 0) & (g != 0)
+        neg = (x <= 0) & (g != 0)
         if neg.any() and not c.mismatch[~neg].any():
             ratios = c.got[neg] / g.astype(np.float64)[neg]
             k = float(np.median(ratios))
             if np.allclose(ratios, k, rtol=1e-3, atol=1e-12):
-                hint = f"wrong slope at negative inputs: got {k:.4g} x grad_output there"
+                hint = f"wrong slope at negative inputs (x <= 0): got {k:.4g} x grad_output there"
     if hint is None and result.numeric is not None:
         num, bad = result.numeric, c.mismatch
         tol = 1e-4 * max(1.0, float(np.abs(c.expected).max()))
