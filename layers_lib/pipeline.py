@@ -1,0 +1,122 @@
+"""The whole instructor pipeline on the bundled demo submissions (the README's `./dev run`).
+
+generate_assignment -> submissions into submitted/<student>/task8 -> autograde ->
+generate_feedback -> export grades.csv -> a score table per student and per graded cell.
+
+    python -m layers_lib.pipeline [--root DIR] [--students a,b] [--json PATH]
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "task8"
+
+
+def nbgrader(root, *args):
+    """Run an nbgrader command in the course root; its log goes to root/nbgrader.log."""
+    env = dict(os.environ)
+    # nbgrader runs `alembic` as a program: the venv's bin must be on PATH.
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    with open(root / "nbgrader.log", "a", encoding="utf-8") as log:
+        log.write(f"\n$ nbgrader {' '.join(args)}\n")
+        log.flush()
+        proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+    return proc.returncode
+
+
+def prepare(root, students, source_root=ROOT):
+    """A fresh course directory state: no gradebook, submissions copied from demo_submissions."""
+    for name in ("gradebook.db", "grades.csv", "nbgrader.log"):
+        (root / name).unlink(missing_ok=True)
+    for step in ("submitted", "autograded", "feedback"):
+        shutil.rmtree(root / step, ignore_errors=True)
+    for student in students:
+        target = root / "submitted" / student / ASSIGNMENT
+        target.mkdir(parents=True)
+        for nb in sorted((source_root / "demo_submissions" / student).glob("*.ipynb")):
+            shutil.copy(nb, target / nb.name)
+        (target / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC\n")
+
+
+def scores(root):
+    """{student: {grade_id: (score, max_score)}} read from the gradebook."""
+    from nbgrader.api import Gradebook
+    table = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        for submission in gb.assignment_submissions(ASSIGNMENT):
+            cells = {}
+            for nb in submission.notebooks:
+                for grade in nb.grades:
+                    cells[grade.name] = (grade.score, grade.max_score)
+            table[submission.student_id] = cells
+    return table
+
+
+def format_table(table):
+    students = sorted(table)
+    cells = sorted({c for row in table.values() for c in row})
+    width = max([len(c) for c in cells] + [8])
+    head = " " * width + " | " + " | ".join(f"{s[:12]:>12}" for s in students)
+    lines = [head, "-" * len(head)]
+    for cell in cells:
+        row = []
+        for s in students:
+            score, top = table[s].get(cell, (None, None))
+            row.append(f"{'-' if score is None else f'{score:g}/{top:g}':>12}")
+        lines.append(f"{cell:<{width}} | " + " | ".join(row))
+    totals = [sum(v[0] or 0 for v in table[s].values()) for s in students]
+    maxima = [sum(v[1] for v in table[s].values()) for s in students]
+    lines.append("-" * len(head))
+    lines.append(f"{'TOTAL':<{width}} | " + " | ".join(f"{f'{t:g}/{m:g}':>12}" for t, m in zip(totals, maxima)))
+    return "\n".join(lines)
+
+
+def run(root=ROOT, students=None, log=print):
+    root = Path(root)
+    students = students or sorted(p.name for p in (ROOT / "demo_submissions").iterdir() if p.is_dir())
+    timings = {}
+    prepare(root, students)
+    for label, args in [("generate_assignment", ("generate_assignment", ASSIGNMENT, "--force")),
+                        ("autograde", ("autograde", ASSIGNMENT, "--force")),
+                        ("generate_feedback", ("generate_feedback", ASSIGNMENT, "--force")),
+                        ("export", ("export", "--to", str(root / "grades.csv")))]:
+        log(f"== nbgrader {label}")
+        start = time.perf_counter()
+        code = nbgrader(root, *args)
+        timings[label] = time.perf_counter() - start
+        if code != 0:
+            log(f"   exit code {code} (see {root / 'nbgrader.log'}); continuing")
+    table = scores(root)
+    feedback = {s: sorted(p.name for p in (root / "feedback" / s / ASSIGNMENT).glob("*.html"))
+                for s in students}
+    return {"scores": table, "timings": timings, "feedback": feedback}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--root", type=Path, default=ROOT, help="course directory (default: the repo)")
+    parser.add_argument("--students", help="comma-separated subset of demo_submissions/")
+    parser.add_argument("--json", type=Path, help="also write the scores and timings as JSON")
+    args = parser.parse_args(argv)
+    students = args.students.split(",") if args.students else None
+    result = run(args.root, students)
+    print(format_table(result["scores"]))
+    print("\nfeedback: " + ", ".join(f"{s}: {len(f)} html" for s, f in sorted(result["feedback"].items())))
+    print("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result["timings"].items()))
+    print(f"grades: {args.root / 'grades.csv'}")
+    if args.json:
+        args.json.write_text(json.dumps({"scores": {s: {c: list(v) for c, v in row.items()}
+                                                    for s, row in result["scores"].items()},
+                                         "timings": result["timings"]}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
