@@ -11,7 +11,7 @@ import numpy as np
 from ..grading.checks import GRADED_NAMES, ClassResult, run_class_checks
 from ..grading.compare import Comparison, compare
 from ..grading.render import report_to_html, to_html
-from .inspector import INSPECTABLE, GradientInspector, _describe, _quiet, error_box
+from .inspector import INSPECTABLE, GradientInspector, _describe, _quiet, error_box, inspect_layer
 
 _COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "not loaded": "#6e7781", "error": "#cf222e"}
 
@@ -65,9 +65,19 @@ def static_report_html(namespace: Mapping[str, Any]) -> str:
     results = collect_results(namespace)
     parts = [_table(results)]
     for name, r in results.items():
-        if r is not None and not r.passed and r.comparisons:
-            parts.append(f'<h4 data-layer="{html.escape(name)}">{html.escape(name)}</h4>'
-                         + report_to_html(r.comparisons))
+        if r is None or r.passed:
+            continue
+        parts.append(f'<h4 data-layer="{html.escape(name)}">{html.escape(name)}</h4>' + "<ul>"
+                     + "".join(f"<li>[{html.escape(f['quantity'])}] {html.escape(f['message'])}</li>"
+                               for f in r.failures) + "</ul>")
+        comparisons = list(r.comparisons)
+        if not comparisons and name in INSPECTABLE and isinstance(namespace.get(name), type):
+            ins = inspect_layer(namespace[name], name=name)   # the inspector's default scenario
+            comparisons = [c for c in ins.comparisons.values() if not c.ok]
+            if ins.error:
+                parts.append(error_box(ins.error))
+        if comparisons:
+            parts.append(report_to_html(comparisons))
     return '<div class="gi-static-report">' + "".join(parts) + "</div>"
 
 
