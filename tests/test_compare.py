@@ -102,6 +102,25 @@ def test_scale_allows_the_rounding_noise_of_a_cancelled_result():
     assert c.ok, c.message
 
 
+def test_elementwise_scale():
+    """Per-element term magnitudes: strict where the terms are small, the tensor scale elsewhere."""
+    exp, mag = np.array([1e3, 1e-3, 0.0]), np.array([1e3, 1e-3, 0.0])
+    wrong_small = np.array([1e3, 2e-3, 0.0], F32)
+    assert compare(exp, wrong_small, layer="L", quantity="output").ok  # hidden by max|expected|
+    c = compare(exp, wrong_small, layer="L", quantity="output", scale=mag)
+    assert not c.ok and c.worst_index == (1,) and c.atol == pytest.approx(1e-4 * 1e3 * 1e-3)
+    assert c.atol_elementwise.shape == (3,) and c.to_dict()["atol_elementwise"] is True
+    assert "per element" in to_text(c)
+    # a zero magnitude still allows the largest element's own rounding (floor 1e-3 max|expected|)
+    assert compare(exp, np.array([1e3, 1e-3, 1e-5], F32), layer="L", quantity="output", scale=mag).ok
+    assert not compare(exp, np.array([1e3, 1e-3, 1e-3], F32), layer="L", quantity="output",
+                       scale=mag).ok
+    assert "sign is flipped" in compare(exp[:2], -exp[:2], layer="L", quantity="output",
+                                        scale=mag[:2]).diagnosis
+    with pytest.raises(ValueError):
+        compare(exp, exp, layer="L", quantity="output", scale=np.ones(2))
+
+
 def test_float64_tolerance_catches_float32_intermediates():
     rng = np.random.default_rng(3)
     x, w = rng.normal(size=(8, 300)), rng.normal(size=(300, 5))
@@ -286,9 +305,12 @@ def test_constant_factors(mat, k, batch, text):
     assert text in _diag(mat, k * mat, batch_size=batch)
 
 
-def test_factor_in_float32(mat):
-    got = (mat.astype(F32) * F32(-1)).astype(F32)
-    assert "sign is flipped" in _diag(mat.astype(F32).astype(F64), got)
+def test_factors_of_float32_results():
+    rng = np.random.default_rng(9)
+    x, w = rng.normal(size=(32, 300)).astype(F32), rng.normal(size=(300, 7)).astype(F32)
+    exp = x.astype(F64).T @ w.astype(F64)[:32]  # a grad_W-like sum over the batch
+    assert "sign is flipped" in _diag(exp, -(x.T @ w[:32]), dtype=F32)
+    assert "= the batch size" in _diag(exp / 32, x.T @ w[:32], dtype=F32, batch_size=32)
 
 
 def test_scalar_loss_factors():

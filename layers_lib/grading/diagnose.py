@@ -70,8 +70,7 @@ def diagnose(expected: Any, got: np.ndarray, *, hypotheses: Mapping[str, Any] | 
     those with ``got``'s shape are tried, so they also explain shape errors). ``numeric``: a
     central-difference gradient of the same shape as ``expected``. ``small_input_ok``: the same
     layer passed on small inputs. ``rtol``/``atol``: the comparison's tolerance (``atol`` a float
-    or an array of ``expected``'s shape). ``batch_size``
-    names a factor equal to it.
+    or an array of ``expected``'s shape). ``batch_size`` names a factor equal to it.
     """
     if type(got) is not np.ndarray:
         raise TypeError("diagnose() needs the float64 copy made by compare()")

@@ -39,7 +39,7 @@ def as_2d(a: np.ndarray) -> np.ndarray:
         return a.reshape(1, 1)
     if a.ndim == 1:
         return a.reshape(1, -1)
-    return a.reshape(a.shape[0], -1)
+    return a.reshape(a.shape[0], math.prod(a.shape[1:]))  # explicit: -1 fails for empty arrays
 
 
 def _ramp(t: np.ndarray, anchors: np.ndarray) -> np.ndarray:
@@ -232,9 +232,10 @@ def _table(panel: str, shown: np.ndarray, rgb: np.ndarray, shape: tuple[int, ...
                     tip.append(f"{name} {arr[r, col]:.6g}")
             if exp is not None and got is not None:
                 tip.append(f"diff {got[r, col] - exp[r, col]:.3g}")
-            style = (f"background:rgb({rgb[r, col, 0]},{rgb[r, col, 1]},{rgb[r, col, 2]});"
-                     f"color:{_text_color(rgb[r, col])};padding:1px 3px;text-align:right;"
-                     "min-width:12px;height:14px;border:1px solid #fff")
+            # per-cell style kept short: a 400-cell panel appears three times per report
+            style = f"background:#{rgb[r, col, 0]:02x}{rgb[r, col, 1]:02x}{rgb[r, col, 2]:02x}"
+            style += (f";color:{_text_color(rgb[r, col])};padding:1px 3px" if text
+                      else ";width:12px;height:12px;padding:0")
             if bad:
                 style += ";outline:2px solid #d00000;outline-offset:-2px"
             label = f"{shown[r, col]:.3g}" if text else ""
@@ -242,8 +243,8 @@ def _table(panel: str, shown: np.ndarray, rgb: np.ndarray, shape: tuple[int, ...
             cells.append(f'<td class="{cls}" {attrs} data-mismatch="{int(bad)}" '
                          f'title="{_e(" ".join(tip))}" style="{style}">{_e(label)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table class="gi-heatmap" data-panel="{panel}" style="border-collapse:collapse;'
-            f'{_FONT}">' + "".join(rows) + "</table>")
+    return (f'<table class="gi-heatmap" data-panel="{panel}" style="border-collapse:separate;'
+            f'border-spacing:1px;text-align:right;{_FONT}">' + "".join(rows) + "</table>")
 
 
 def _panel(panel: str, values: np.ndarray, kind: str, vrange: tuple[float, float],
