@@ -1,0 +1,92 @@
+"""The nbgrader course: generated notebooks are current, the release leaks nothing, and the
+whole pipeline gives every demo student exactly the expected score per graded cell."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from layers_lib import pipeline
+
+ROOT = Path(__file__).resolve().parents[1]
+RELEASE = ROOT / "release" / "task8"
+
+
+def run_module(*args):
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_source_notebooks_match_layers_lib():
+    """Solution cells are layers_lib's code: editing either side without rebuilding fails here."""
+    proc = run_module("layers_lib.nbtools.build", "--check")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_demo_submissions_are_current():
+    proc = run_module("layers_lib.nbtools.demo_submissions", "--check")
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("path", sorted(RELEASE.glob("*.ipynb")), ids=lambda p: p.name)
+def test_release_holds_no_solutions_and_no_hidden_tests(path):
+    text = path.read_text(encoding="utf-8")
+    for leak in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "assert_class_passes(\\\"Linear",
+                 "np.log1p(np.exp(-np.abs(input)))", "self.grad_W = (input.T @ grad_output)"):
+        assert leak not in text, leak
+    if "modules" in path.name:
+        assert text.count("raise NotImplementedError()") >= 15
+
+
+def course_copy(tmp_path):
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copytree(ROOT / "source", root / "source")
+    return root
+
+
+@pytest.mark.slow
+def test_committed_release_is_what_generate_assignment_makes(tmp_path):
+    root = course_copy(tmp_path)
+    assert pipeline.nbgrader(root, "generate_assignment", "task8", "--force") == 0
+    for committed in sorted(RELEASE.glob("*.ipynb")):
+        fresh = root / "release" / "task8" / committed.name
+        assert fresh.read_text() == committed.read_text(), f"{committed.name} is stale: regenerate the release"
+
+
+FULL = {"test_linear": 2, "test_softmax": 2, "test_logsoftmax": 2, "test_batchnormalization": 3,
+        "test_scaling": 1, "test_sequential": 2, "test_dropout": 2, "test_relu": 1, "test_leakyrelu": 1,
+        "test_elu": 1, "test_softplus": 1, "test_nllcriterionunstable": 1, "test_nllcriterion": 1,
+        "test_sgd_momentum": 1, "test_adam_optimizer": 2}
+
+
+def expected_scores(zero):
+    return {cell: (0.0 if cell in zero else float(points), float(points)) for cell, points in FULL.items()}
+
+
+EXPECTED = {
+    "ada_complete": expected_scores(set()),
+    "ben_blank": expected_scores(set(FULL)),
+    "cleo_partial": expected_scores({"test_batchnormalization", "test_scaling", "test_sequential",
+                                     "test_dropout", "test_nllcriterionunstable", "test_sgd_momentum",
+                                     "test_adam_optimizer"}),
+    "dan_transposed_and_dropout": expected_scores({"test_linear", "test_dropout"}),
+    "eve_unstable_softmax": expected_scores({"test_softmax", "test_logsoftmax"}),
+    "fay_syntax_error": expected_scores({"test_elu"}),
+}
+
+
+@pytest.mark.slow
+def test_pipeline_scores_every_demo_student_exactly_and_reproducibly(tmp_path):
+    root = course_copy(tmp_path)
+    first = pipeline.run(root, log=lambda *a: None)
+    assert first["scores"] == EXPECTED
+    for student, files in first["feedback"].items():
+        assert files == sorted(p.name for p in RELEASE.glob("*.ipynb")), student
+        html = (root / "feedback" / student / "task8" / "[2]task8_test_modules.ipynb").with_suffix(".html")
+        assert html.stat().st_size > 10_000
+    csv = (root / "grades.csv").read_text().splitlines()
+    assert len(csv) == 1 + len(EXPECTED) and csv[0].startswith("assignment,duedate,timestamp,student_id")
+    second = pipeline.run(root, students=["ada_complete", "fay_syntax_error"], log=lambda *a: None)
+    assert second["scores"] == {s: EXPECTED[s] for s in ("ada_complete", "fay_syntax_error")}
