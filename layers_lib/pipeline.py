@@ -23,6 +23,10 @@ def nbgrader(root, *args):
     env = dict(os.environ)
     # nbgrader runs `alembic` as a program: the venv's bin must be on PATH.
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    # The notebooks' matrices are small: one BLAS thread per kernel is faster than two fighting
+    # over two cores (and leaves a core to a parallel autograde worker).
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    env.setdefault("OMP_NUM_THREADS", "1")
     with open(root / "nbgrader.log", "a", encoding="utf-8") as log:
         log.write(f"\n$ nbgrader {' '.join(args)}\n")
         log.flush()

@@ -14,7 +14,7 @@ import numpy as np
 from . import magnitude
 from .compare import compare
 from .seed_tests import SEED_TESTS
-from .testkit import torch_forward_backward
+from .testkit import display_html_report, torch_forward_backward
 
 DTYPES = (np.float32, np.float64)
 SHAPES = ((1, 5), (3, 7), (16, 4))          # batch 1, non-square
@@ -398,8 +398,14 @@ def check_submission(loaded, names=GRADED_NAMES):
 
 
 def assert_class_passes(name, loaded):
-    """For a graded cell: raise AssertionError with every failure's message, print nothing."""
+    """For a graded cell: raise AssertionError with every failure's message.
+
+    A passing class prints nothing. A failing one first displays the static HTML report
+    (heatmaps of expected, got and difference), which nbgrader's feedback and nbconvert keep,
+    where widgets cannot render.
+    """
     result = run_class_checks(name, _Namespace(loaded) if hasattr(loaded, "namespace") else loaded,
                               include_seed=False)
     if not result.passed:
+        display_html_report(result.comparisons)
         raise AssertionError("\n".join(f"[{f['quantity']}] {f['message']}" for f in result.failures))
