@@ -15,7 +15,14 @@ class ReLU(Module):
         return self.output
 
     def update_grad_input(self, input, grad_output):
-        self.grad_input = np.where(input > 0, grad_output, 0).astype(grad_output.dtype, copy=False)
+        keep = input > 0
+        if np.isfinite(grad_output).all():
+            # multiplying by the 0/1 mask is branch-free: several times faster than np.where
+            grad_input = grad_output * keep
+        else:
+            # 0 * inf would be NaN: select, so that dead units pass exactly 0
+            grad_input = np.where(keep, grad_output, 0)
+        self.grad_input = grad_input.astype(grad_output.dtype, copy=False)
         return self.grad_input
 
 

@@ -1,0 +1,505 @@
+#!/usr/bin/env python
+"""One training epoch of an MLP in three implementations, timed side by side.
+
+Network: 784 -> 256 -> ReLU -> 128 -> ReLU -> 10 -> LogSoftMax, NLL loss, float32,
+batch 128, SGD with momentum (lr 0.01, momentum 0.9), on 60,000 generated samples
+(seeded Gaussian class clusters).
+
+  layers_lib  the course's reference NumPy framework (Sequential/Linear/ReLU/LogSoftMax,
+              NLLCriterion, sgd_momentum), driven the way the training notebook drives it
+  torch       the same network in PyTorch on the CPU (nn.Sequential, NLLLoss, optim.SGD)
+  fused       a hand-written NumPy loop: preallocated buffers, np.dot(out=...), fused
+              log-softmax + NLL gradient (softmax - onehot) / B, in-place momentum update
+
+All three start from the same weights and see the same batches in the same order; the
+script checks that they compute the same loss on the first batch (and after a few steps)
+before timing. Epochs are run alternately (A, B, C, A, B, C, ...) and the median is
+reported, with every implementation limited to the same number of threads.
+
+    .venv/bin/python benchmarks/bench_training.py [--repeats 5] [--threads N] [--json out.json]
+"""
+import argparse
+import os
+import sys
+
+_DEFAULT_THREADS = os.cpu_count() or 1
+
+
+def _early_threads(argv):
+    """The --threads value, read before NumPy is imported (for the environment-variable fallback)."""
+    for i, arg in enumerate(argv):
+        if arg == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return str(_DEFAULT_THREADS)
+
+
+try:
+    import threadpoolctl
+except ImportError:     # fall back to the environment: must be set before NumPy loads its BLAS
+    threadpoolctl = None
+    if __name__ == "__main__":
+        for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[_var] = _early_threads(sys.argv[1:])
+
+import gc                    # noqa: E402
+import json                  # noqa: E402
+import platform              # noqa: E402
+import statistics            # noqa: E402
+import time                  # noqa: E402
+from contextlib import contextmanager, nullcontext   # noqa: E402
+
+import numpy as np           # noqa: E402
+
+import layers_lib            # noqa: E402
+
+SIZES = (784, 256, 128, 10)
+N_CLASSES = SIZES[-1]
+DTYPE = np.float32
+TARGET_VS_TORCH = 0.8        # layers_lib time / PyTorch time must be at most this
+TARGET_VS_FUSED = 1.25       # layers_lib time / fused time must be at most this
+IMPLEMENTATIONS = ("layers_lib", "torch", "fused")
+# optional 4th column (--fused-input-grad): the fused loop also computing dL/dinput of the first
+# layer, a (B, 784) GEMM as large as the first layer's forward, which torch and "fused" skip but
+# layers_lib must do (Sequential.backward returns the gradient w.r.t. its input)
+FUSED_DX = "fused_dx"
+
+
+# --------------------------------------------------------------------------- data and weights
+
+def make_data(n_samples=60_000, n_features=SIZES[0], n_classes=N_CLASSES, seed=0):
+    """Seeded Gaussian class clusters: X (n, n_features) float32, y (n,) int64 labels.
+
+    Each class has a random centre; samples are centre + unit Gaussian noise.
+    """
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((n_classes, n_features), dtype=DTYPE) * DTYPE(0.5)
+    y = rng.integers(0, n_classes, size=n_samples, dtype=np.int64)
+    X = rng.standard_normal((n_samples, n_features), dtype=DTYPE)
+    X += centres[y]
+    return X, y
+
+
+def one_hot(y, n_classes=N_CLASSES, dtype=DTYPE):
+    out = np.zeros((len(y), n_classes), dtype=dtype)
+    out[np.arange(len(y)), y] = 1
+    return out
+
+
+def init_params(sizes=SIZES, seed=0):
+    """[(W (n_in, n_out), b (n_out,)), ...] float32, uniform in +-1/sqrt(n_in) like PyTorch."""
+    rng = np.random.default_rng(seed)
+    params = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1.0 / np.sqrt(n_in)
+        params.append((rng.uniform(-bound, bound, (n_in, n_out)).astype(DTYPE),
+                       rng.uniform(-bound, bound, n_out).astype(DTYPE)))
+    return params
+
+
+def batch_slices(n_samples, batch_size):
+    return [slice(start, min(start + batch_size, n_samples))
+            for start in range(0, n_samples, batch_size)]
+
+
+# --------------------------------------------------------------------------- implementations
+
+class LayersLibTrainer:
+    """layers_lib, used as in the course's training loop."""
+
+    name = "layers_lib"
+
+    def __init__(self, params, lr=0.01, momentum=0.9):
+        self.model = layers_lib.Sequential()
+        for k, (W, b) in enumerate(params):
+            linear = layers_lib.Linear(W.shape[0], W.shape[1], dtype=DTYPE)
+            linear.W[...] = W
+            linear.b[...] = b
+            self.model.add(linear)
+            self.model.add(layers_lib.ReLU() if k < len(params) - 1 else layers_lib.LogSoftMax())
+        self.criterion = layers_lib.NLLCriterion()
+        self.config = {"learning_rate": lr, "momentum": momentum}
+        self.state = {}
+
+    def step(self, xb, yb, tb):
+        """One SGD step on inputs xb, labels yb (unused) and one-hot targets tb; returns the loss."""
+        model, criterion = self.model, self.criterion
+        model.zero_grad_params()
+        out = model.forward(xb)
+        loss = criterion.forward(out, tb)
+        grad = criterion.backward(out, tb)
+        model.backward(xb, grad)
+        layers_lib.sgd_momentum(model.get_params(), model.get_grad_params(), self.config, self.state)
+        return float(loss)
+
+    def loss(self, xb, yb, tb):
+        return float(self.criterion.forward(self.model.forward(xb), tb))
+
+    def params(self):
+        return [(m.W, m.b) for m in self.model.modules if isinstance(m, layers_lib.Linear)]
+
+
+class TorchTrainer:
+    """The same network in PyTorch on the CPU."""
+
+    name = "torch"
+
+    def __init__(self, params, lr=0.01, momentum=0.9):
+        import torch
+        from torch import nn
+        self.torch = torch
+        modules = []
+        for k, (W, b) in enumerate(params):
+            linear = nn.Linear(W.shape[0], W.shape[1])
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
+                linear.bias.copy_(torch.from_numpy(b))
+            modules += [linear, nn.ReLU() if k < len(params) - 1 else nn.LogSoftmax(dim=1)]
+        self.model = nn.Sequential(*modules)
+        self.criterion = nn.NLLLoss()
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=momentum)
+
+    def step(self, xb, yb, tb):
+        """xb, yb: torch tensors (zero-copy views of the NumPy data)."""
+        self.optimizer.zero_grad()
+        loss = self.criterion(self.model(xb), yb)
+        loss.backward()
+        self.optimizer.step()
+        return loss.item()
+
+    def loss(self, xb, yb, tb):
+        with self.torch.no_grad():
+            return self.criterion(self.model(xb), yb).item()
+
+    def params(self):
+        linears = [m for m in self.model if isinstance(m, self.torch.nn.Linear)]
+        return [(m.weight.detach().numpy().T, m.bias.detach().numpy()) for m in linears]
+
+
+class FusedTrainer:
+    """Hand-written NumPy: every buffer preallocated, BLAS writes into it, nothing else allocates
+    (apart from a few (B,)-sized reductions).
+
+    input_grad=True also computes dL/dX of the first layer (the "fused_dx" reference)."""
+
+    name = "fused"
+
+    def __init__(self, params, lr=0.01, momentum=0.9, batch_size=128, input_grad=False):
+        self.input_grad = input_grad
+        if input_grad:
+            self.name = FUSED_DX
+        self.lr, self.momentum = DTYPE(lr), DTYPE(momentum)
+        self.W = [W.copy() for W, _ in params]
+        self.b = [b.copy() for _, b in params]
+        self.gW = [np.zeros_like(W) for W in self.W]
+        self.gb = [np.zeros_like(b) for b in self.b]
+        self.vW = [np.zeros_like(W) for W in self.W]
+        self.vb = [np.zeros_like(b) for b in self.b]
+        self.tW = [np.zeros_like(W) for W in self.W]     # scratch for lr * v
+        self.tb = [np.zeros_like(b) for b in self.b]
+        B = batch_size
+        widths = [W.shape[1] for W in self.W]
+        self.z = [np.empty((B, n), DTYPE) for n in widths]          # pre-activations
+        self.a = [np.empty((B, n), DTYPE) for n in widths[:-1]]     # ReLU outputs
+        self.g = [np.empty((B, n), DTYPE) for n in widths]          # dL/dz
+        self.mask = [np.empty((B, n), np.bool_) for n in widths[:-1]]
+        self.grad_x = np.empty((B, self.W[0].shape[0]), DTYPE) if input_grad else None
+        self.rowbuf = np.empty((B, 1), DTYPE)
+        self.rows = np.arange(B)
+
+    def _forward(self, xb):
+        n = xb.shape[0]
+        layer_in = xb
+        last = len(self.W) - 1
+        for k in range(len(self.W)):
+            z = self.z[k][:n]
+            np.dot(layer_in, self.W[k], out=z)
+            z += self.b[k]
+            if k < last:
+                layer_in = np.maximum(z, 0, out=self.a[k][:n])
+        # stable log-softmax pieces: z <- z - max, returns log-sum-exp of the shifted logits
+        z = self.z[last][:n]
+        row = self.rowbuf[:n]
+        np.max(z, axis=1, keepdims=True, out=row)
+        z -= row
+        p = self.g[last][:n]
+        np.exp(z, out=p)
+        np.sum(p, axis=1, keepdims=True, out=row)
+        return z, p, row
+
+    def step(self, xb, yb, tb):
+        n = xb.shape[0]
+        rows = self.rows[:n]
+        z, p, sums = self._forward(xb)
+        # loss = mean(log sum exp - shifted logit of the true class)
+        loss = float(np.log(sums).sum() - z[rows, yb].sum()) / n
+        # dL/dz = (softmax - onehot) / B, in place in p
+        np.reciprocal(sums, out=sums)
+        sums *= DTYPE(1.0 / n)
+        p *= sums
+        p[rows, yb] -= DTYPE(1.0 / n)
+        g = p
+        for k in range(len(self.W) - 1, -1, -1):
+            layer_in = xb if k == 0 else self.a[k - 1][:n]
+            np.dot(layer_in.T, g, out=self.gW[k])
+            np.sum(g, axis=0, out=self.gb[k])
+            if k > 0:
+                g_prev = self.g[k - 1][:n]
+                np.dot(g, self.W[k].T, out=g_prev)
+                mask = self.mask[k - 1][:n]
+                np.greater(self.z[k - 1][:n], 0, out=mask)
+                np.multiply(g_prev, mask, out=g_prev)
+                g = g_prev
+            elif self.input_grad:
+                np.dot(g, self.W[0].T, out=self.grad_x[:n])
+        # momentum SGD in place: v = momentum v + g; w -= lr v
+        for params, grads, vels, tmps in ((self.W, self.gW, self.vW, self.tW),
+                                          (self.b, self.gb, self.vb, self.tb)):
+            for w, gr, v, t in zip(params, grads, vels, tmps):
+                v *= self.momentum
+                v += gr
+                np.multiply(v, self.lr, out=t)
+                w -= t
+        return loss
+
+    def loss(self, xb, yb, tb):
+        n = xb.shape[0]
+        z, p, sums = self._forward(xb)
+        return float(np.log(sums).sum() - z[self.rows[:n], yb].sum()) / n
+
+    def params(self):
+        return list(zip(self.W, self.b))
+
+
+def make_trainer(name, params, lr=0.01, momentum=0.9, batch_size=128):
+    """A fresh trainer `name` (one of IMPLEMENTATIONS) starting from `params`."""
+    if name == "layers_lib":
+        return LayersLibTrainer(params, lr, momentum)
+    if name == "torch":
+        return TorchTrainer(params, lr, momentum)
+    if name in ("fused", FUSED_DX):
+        return FusedTrainer(params, lr, momentum, batch_size, input_grad=name == FUSED_DX)
+    raise ValueError(f"unknown implementation {name!r}; expected one of "
+                     f"{IMPLEMENTATIONS + (FUSED_DX,)}")
+
+
+def make_trainers(params, lr=0.01, momentum=0.9, batch_size=128, names=IMPLEMENTATIONS):
+    return {name: make_trainer(name, params, lr, momentum, batch_size) for name in names}
+
+
+class Batches:
+    """The same batches in the form each implementation takes (NumPy views / torch views)."""
+
+    def __init__(self, X, y, batch_size):
+        import torch
+        self.slices = batch_slices(len(X), batch_size)
+        self.X, self.y, self.T = X, y, one_hot(y)
+        self.X_torch, self.y_torch = torch.from_numpy(X), torch.from_numpy(y)
+
+    def __len__(self):
+        return len(self.slices)
+
+    def get(self, name, k):
+        s = self.slices[k]
+        if name == "torch":
+            return self.X_torch[s], self.y_torch[s], None
+        return self.X[s], self.y[s], self.T[s]
+
+
+def run_epoch(trainer, batches, n_batches=None):
+    """Train `trainer` on the batches in order; returns the mean batch loss."""
+    n = len(batches) if n_batches is None else n_batches
+    total = 0.0
+    for k in range(n):
+        total += trainer.step(*batches.get(trainer.name, k))
+    return total / n
+
+
+def compare_losses(trainers, batches, steps=3, rtol=1e-4):
+    """Losses on the first batch from the initial weights, then after each of `steps` training
+    steps; raises AssertionError if the implementations disagree beyond float32 tolerance.
+    Returns {name: [loss_0, loss_1, ...]}."""
+    losses = {name: [] for name in trainers}
+    for name, trainer in trainers.items():
+        losses[name].append(trainer.loss(*batches.get(name, 0)))
+        for k in range(steps):
+            trainer.step(*batches.get(name, k % len(batches)))
+            losses[name].append(trainer.loss(*batches.get(name, 0)))
+    reference = np.asarray(losses["layers_lib"])
+    for name, values in losses.items():
+        values = np.asarray(values)
+        error = np.abs(values - reference)
+        if not np.all(error <= rtol * np.maximum(1.0, np.abs(reference))):
+            raise AssertionError(f"{name} disagrees with layers_lib on the loss: "
+                                 f"{values.tolist()} vs {reference.tolist()}")
+    return losses
+
+
+# --------------------------------------------------------------------------- environment
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+@contextmanager
+def thread_limits(threads):
+    """Limit the BLAS/OpenMP pools (threadpoolctl) and torch to `threads`; restored on exit.
+
+    Without threadpoolctl the BLAS pools follow OMP/OPENBLAS/MKL_NUM_THREADS, which the
+    script sets from --threads before NumPy is imported.
+    """
+    import torch
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with (threadpoolctl.threadpool_limits(limits=threads) if threadpoolctl is not None
+              else nullcontext()):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def environment(threads):
+    import torch
+    env = {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
+           "threads": threads, "torch_threads": torch.get_num_threads(), "cpu": cpu_model(),
+           "cpu_count": os.cpu_count(),
+           "thread_control": "threadpoolctl" if threadpoolctl is not None else "environment"}
+    if threadpoolctl is not None:
+        env["threadpools"] = [{k: info.get(k) for k in ("internal_api", "version", "num_threads")}
+                              for info in threadpoolctl.threadpool_info()]
+    else:
+        env["threadpools"] = {v: os.environ.get(v) for v in
+                              ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    return env
+
+
+# --------------------------------------------------------------------------- benchmark
+
+def benchmark(n_samples=60_000, batch_size=128, repeats=5, threads=_DEFAULT_THREADS,
+              lr=0.01, momentum=0.9, warmup_batches=20, seed=0, check_steps=3, progress=None,
+              fused_input_grad=False):
+    """Time `repeats` epochs of each implementation, alternating; returns the report dict.
+
+    fused_input_grad: also time the "fused_dx" reference (see FUSED_DX)."""
+    names = IMPLEMENTATIONS + ((FUSED_DX,) if fused_input_grad else ())
+    X, y = make_data(n_samples, seed=seed)
+    batches = Batches(X, y, batch_size)
+    params = init_params(seed=seed)
+    with thread_limits(threads):
+        # fairness: identical losses from identical weights before anything is timed
+        losses = compare_losses(make_trainers(params, lr, momentum, batch_size, names), batches,
+                                steps=check_steps)
+        times = {name: [] for name in names}
+        epoch_loss = {}
+        # warm-up: caches, BLAS thread pools, torch's lazy initialisation
+        for trainer in make_trainers(params, lr, momentum, batch_size, names).values():
+            run_epoch(trainer, batches, min(warmup_batches, len(batches)))
+        env = environment(threads)
+        for r in range(repeats):
+            for name in names:
+                trainer = make_trainer(name, params, lr, momentum, batch_size)
+                gc.collect()
+                start = time.perf_counter()
+                epoch_loss[name] = run_epoch(trainer, batches)
+                times[name].append(time.perf_counter() - start)
+                if progress:
+                    progress(f"repeat {r + 1}/{repeats} {name:10s} {times[name][-1]:.3f} s")
+    median = {name: statistics.median(t) for name, t in times.items()}
+    ratio_torch = median["layers_lib"] / median["torch"]
+    ratio_fused = median["layers_lib"] / median["fused"]
+    extra = {}
+    if fused_input_grad:
+        extra["ratio_layers_lib_vs_fused_dx"] = median["layers_lib"] / median[FUSED_DX]
+    best = {name: min(t) for name, t in times.items()}
+    return {
+        "config": {"n_samples": n_samples, "batch_size": batch_size, "sizes": list(SIZES),
+                   "dtype": "float32", "lr": lr, "momentum": momentum, "repeats": repeats,
+                   "batches_per_epoch": len(batches), "seed": seed},
+        "environment": env,
+        "seconds_per_epoch": median,
+        "runs": times,
+        "epoch_mean_loss": epoch_loss,
+        "check_losses": losses,
+        "ratio_layers_lib_vs_torch": ratio_torch,
+        "ratio_layers_lib_vs_fused": ratio_fused,
+        **extra,
+        # the same ratios from the fastest run of each (less sensitive to a busy machine)
+        "ratio_best_layers_lib_vs_torch": best["layers_lib"] / best["torch"],
+        "ratio_best_layers_lib_vs_fused": best["layers_lib"] / best["fused"],
+        "targets": {"vs_torch_max": TARGET_VS_TORCH, "vs_fused_max": TARGET_VS_FUSED,
+                    "vs_torch_met": ratio_torch <= TARGET_VS_TORCH,
+                    "vs_fused_met": ratio_fused <= TARGET_VS_FUSED},
+    }
+
+
+def format_report(report):
+    env, cfg, med = report["environment"], report["config"], report["seconds_per_epoch"]
+    t = report["targets"]
+    lines = [
+        f"MLP {'-'.join(map(str, cfg['sizes']))}, {cfg['dtype']}, batch {cfg['batch_size']}, "
+        f"{cfg['n_samples']} samples ({cfg['batches_per_epoch']} batches), "
+        f"SGD lr {cfg['lr']} momentum {cfg['momentum']}",
+        f"numpy {env['numpy']}, torch {env['torch']}, python {env['python']}, "
+        f"threads {env['threads']} ({env['thread_control']}), CPU: {env['cpu']} "
+        f"({env['cpu_count']} logical)",
+        f"median of {cfg['repeats']} alternating epochs",
+        "",
+        f"{'implementation':<16}{'s/epoch':>10}{'min':>10}{'max':>10}",
+    ]
+    for name, runs in report["runs"].items():
+        lines.append(f"{name:<16}{med[name]:>10.3f}{min(runs):>10.3f}{max(runs):>10.3f}")
+    lines += [
+        "",
+        f"{'ratio (medians)':<20}{'':>8}   {'(of fastest runs)':>17}",
+        f"layers_lib / torch  {report['ratio_layers_lib_vs_torch']:8.3f}   "
+        f"{report['ratio_best_layers_lib_vs_torch']:17.3f}   "
+        f"target <= {t['vs_torch_max']}: {'met' if t['vs_torch_met'] else 'MISSED'}",
+        f"layers_lib / fused  {report['ratio_layers_lib_vs_fused']:8.3f}   "
+        f"{report['ratio_best_layers_lib_vs_fused']:17.3f}   "
+        f"target <= {t['vs_fused_max']}: {'met' if t['vs_fused_met'] else 'MISSED'}",
+    ]
+    if "ratio_layers_lib_vs_fused_dx" in report:
+        lines.append(f"layers_lib / fused_dx {report['ratio_layers_lib_vs_fused_dx']:5.3f}   "
+                     "(fused loop that also computes the first layer's input gradient)")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=5, help="epochs per implementation (median)")
+    parser.add_argument("--threads", type=int, default=_DEFAULT_THREADS,
+                        help="threads for BLAS and torch (default: os.cpu_count())")
+    parser.add_argument("--samples", type=int, default=60_000)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no per-run progress lines")
+    parser.add_argument("--fused-input-grad", action="store_true",
+                        help="also time the fused loop computing the first layer's input "
+                             "gradient, which layers_lib's contract requires (fused_dx)")
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or args.threads < 1:
+        parser.error("--repeats and --threads must be at least 1")
+    progress = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    report = benchmark(n_samples=args.samples, batch_size=args.batch_size, repeats=args.repeats,
+                       threads=args.threads, seed=args.seed, progress=progress,
+                       fused_input_grad=args.fused_input_grad)
+    print(format_report(report))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+            f.write("\n")
+    return report
+
+
+if __name__ == "__main__":
+    main()
