@@ -50,7 +50,8 @@ def prepare(root, students, source_root=ROOT):
 
 
 def scores(root):
-    """{student: {grade_id: (score, max_score)}} read from the gradebook."""
+    """{student: {grade_id: (score, max_score)}} read from the gradebook; score is None for a
+    written answer that waits for a teacher (manual grading)."""
     from nbgrader.api import Gradebook
     table = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
@@ -58,7 +59,8 @@ def scores(root):
             cells = {}
             for nb in submission.notebooks:
                 for grade in nb.grades:
-                    cells[grade.name] = (grade.score, grade.max_score)
+                    score = None if grade.needs_manual_grade else grade.score
+                    cells[grade.name] = (score, grade.max_score)
             table[submission.student_id] = cells
     return table
 
@@ -73,12 +75,12 @@ def format_table(table):
         row = []
         for s in students:
             score, top = table[s].get(cell, (None, None))
-            row.append(f"{'-' if score is None else f'{score:g}/{top:g}':>12}")
+            row.append(f"{f'?/{top:g}' if score is None else f'{score:g}/{top:g}':>12}")
         lines.append(f"{cell:<{width}} | " + " | ".join(row))
     totals = [sum(v[0] or 0 for v in table[s].values()) for s in students]
     maxima = [sum(v[1] for v in table[s].values()) for s in students]
     lines.append("-" * len(head))
-    lines.append(f"{'TOTAL':<{width}} | " + " | ".join(f"{f'{t:g}/{m:g}':>12}" for t, m in zip(totals, maxima)))
+    lines.append(f"{'TOTAL (? = manual grading)':<{width}} | " + " | ".join(f"{f'{t:g}/{m:g}':>12}" for t, m in zip(totals, maxima)))
     return "\n".join(lines)
 
 

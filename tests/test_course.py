@@ -58,20 +58,26 @@ def test_committed_release_is_what_generate_assignment_makes(tmp_path):
 FULL = {"test_linear": 2, "test_softmax": 2, "test_logsoftmax": 2, "test_batchnormalization": 3,
         "test_scaling": 1, "test_sequential": 2, "test_dropout": 2, "test_relu": 1, "test_leakyrelu": 1,
         "test_elu": 1, "test_softplus": 1, "test_nllcriterionunstable": 1, "test_nllcriterion": 1,
-        "test_sgd_momentum": 1, "test_adam_optimizer": 2}
+        "test_sgd_momentum": 1, "test_adam_optimizer": 2,
+        "test_best_model_accuracy": 3, "test_training_loss_decreases": 1}
+ANSWERS = ("q_activations", "q_batchnorm", "q_optimizers")   # 2 points each, graded by a teacher
+TRAINING = {"test_best_model_accuracy", "test_training_loss_decreases"}
 
 
-def expected_scores(zero):
-    return {cell: (0.0 if cell in zero else float(points), float(points)) for cell, points in FULL.items()}
+def expected_scores(zero, answered=True):
+    scores = {cell: (0.0 if cell in zero else float(points), float(points)) for cell, points in FULL.items()}
+    scores.update({q: (None if answered else 0.0, 2.0) for q in ANSWERS})   # None: waits for a teacher
+    return scores
 
 
 EXPECTED = {
     "ada_complete": expected_scores(set()),
-    "ben_blank": expected_scores(set(FULL)),
+    "ben_blank": expected_scores(set(FULL), answered=False),
     "cleo_partial": expected_scores({"test_batchnormalization", "test_scaling", "test_sequential",
                                      "test_dropout", "test_nllcriterionunstable", "test_sgd_momentum",
-                                     "test_adam_optimizer"}),
-    "dan_transposed_and_dropout": expected_scores({"test_linear", "test_dropout"}),
+                                     "test_adam_optimizer"} | TRAINING, answered=False),
+    # the transposed grad_W also breaks training of the best model
+    "dan_transposed_and_dropout": expected_scores({"test_linear", "test_dropout"} | TRAINING),
     "eve_unstable_softmax": expected_scores({"test_softmax", "test_logsoftmax"}),
     "fay_syntax_error": expected_scores({"test_elu"}),
 }
