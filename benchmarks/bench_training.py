@@ -60,6 +60,7 @@ DTYPE = np.float32
 TARGET_VS_TORCH = 0.8        # layers_lib time / PyTorch time must be at most this
 TARGET_VS_FUSED = 1.25       # layers_lib time / fused time must be at most this
 IMPLEMENTATIONS = ("layers_lib", "torch", "fused")
+BUSY_WARNING = 0.10          # warn when other processes used more than this share of the CPUs
 # optional 4th column (--fused-input-grad): the fused loop also computing dL/dinput of the first
 # layer, a (B, 784) GEMM as large as the first layer's forward, which torch and "fused" skip but
 # layers_lib must do (Sequential.backward returns the gradient w.r.t. its input)
@@ -349,6 +350,38 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+def _cpu_ticks():
+    """(busy, total) jiffies of the whole machine from /proc/stat, or None."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)     # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+class LoadMonitor:
+    """How much CPU the rest of the machine used while we measured: the machine's busy time
+    (/proc/stat) minus this process's CPU time, as a fraction of all CPUs. A busy machine
+    (other jobs, CI) distorts the timings, multi-threaded BLAS most of all."""
+
+    def __enter__(self):
+        self.ticks, self.cpu, self.wall = _cpu_ticks(), time.process_time(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        end = _cpu_ticks()
+        self.own_cpu = time.process_time() - self.cpu
+        self.elapsed = time.perf_counter() - self.wall
+        self.foreign_fraction = None
+        if self.ticks is not None and end is not None and end[1] > self.ticks[1]:
+            busy = (end[0] - self.ticks[0]) / (end[1] - self.ticks[1])    # fraction of all CPUs
+            own = self.own_cpu / (self.elapsed * (os.cpu_count() or 1))
+            self.foreign_fraction = max(0.0, busy - own)
+        return False
+
+
 @contextmanager
 def thread_limits(threads):
     """Limit the BLAS/OpenMP pools (threadpoolctl) and torch to `threads`; restored on exit.
@@ -365,6 +398,13 @@ def thread_limits(threads):
             yield
     finally:
         torch.set_num_threads(previous)
+
+
+def _loadavg():
+    try:
+        return os.getloadavg()
+    except OSError:
+        return None
 
 
 def environment(threads):
@@ -404,15 +444,18 @@ def benchmark(n_samples=60_000, batch_size=128, repeats=5, threads=_DEFAULT_THRE
         for trainer in make_trainers(params, lr, momentum, batch_size, names).values():
             run_epoch(trainer, batches, min(warmup_batches, len(batches)))
         env = environment(threads)
-        for r in range(repeats):
-            for name in names:
-                trainer = make_trainer(name, params, lr, momentum, batch_size)
-                gc.collect()
-                start = time.perf_counter()
-                epoch_loss[name] = run_epoch(trainer, batches)
-                times[name].append(time.perf_counter() - start)
-                if progress:
-                    progress(f"repeat {r + 1}/{repeats} {name:10s} {times[name][-1]:.3f} s")
+        with LoadMonitor() as monitor:
+            for r in range(repeats):
+                for name in names:
+                    trainer = make_trainer(name, params, lr, momentum, batch_size)
+                    gc.collect()
+                    start = time.perf_counter()
+                    epoch_loss[name] = run_epoch(trainer, batches)
+                    times[name].append(time.perf_counter() - start)
+                    if progress:
+                        progress(f"repeat {r + 1}/{repeats} {name:10s} {times[name][-1]:.3f} s")
+    env["foreign_cpu_fraction"] = monitor.foreign_fraction
+    env["loadavg"] = _loadavg()
     median = {name: statistics.median(t) for name, t in times.items()}
     ratio_torch = median["layers_lib"] / median["torch"]
     ratio_fused = median["layers_lib"] / median["fused"]
@@ -452,6 +495,13 @@ def format_report(report):
         f"threads {env['threads']} ({env['thread_control']}), CPU: {env['cpu']} "
         f"({env['cpu_count']} logical)",
         f"median of {cfg['repeats']} alternating epochs",
+    ]
+    foreign = env.get("foreign_cpu_fraction")
+    if foreign is not None:
+        lines.append(f"other processes used {100 * foreign:.0f} % of the CPUs while timing"
+                     + ("  -- WARNING: busy machine, timings are not reliable"
+                        if foreign > BUSY_WARNING else ""))
+    lines += [
         "",
         f"{'implementation':<16}{'s/epoch':>10}{'min':>10}{'max':>10}",
     ]

@@ -114,6 +114,7 @@ def test_report_has_ratio_fields(bench, tmp_path):
     assert isinstance(targets["vs_torch_met"], bool) and isinstance(targets["vs_fused_met"], bool)
     env = report["environment"]
     assert env["threads"] == 1 and env["numpy"] == np.__version__ and env["torch"]
+    assert "foreign_cpu_fraction" in env and "cpu" in env
     assert report["config"]["batches_per_epoch"] == 4 and report["config"]["repeats"] == 1
 
     text = bench.format_report(report)
