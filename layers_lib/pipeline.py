@@ -40,7 +40,9 @@ def prepare(root, students, source_root=ROOT):
     for name in ("gradebook.db", "grades.csv", "nbgrader.log"):
         (root / name).unlink(missing_ok=True)
     for step in ("submitted", "autograded", "feedback"):
-        shutil.rmtree(root / step, ignore_errors=True)
+        for child in (root / step).glob("*"):        # autograded/.gitkeep stays
+            if child.is_dir():
+                shutil.rmtree(child)
     for student in students:
         target = root / "submitted" / student / ASSIGNMENT
         target.mkdir(parents=True)

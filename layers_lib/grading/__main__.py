@@ -12,6 +12,7 @@ import json
 import sys
 
 from .checks import GRADED_NAMES, check_submission
+from .isolation import IsolatedSubmission
 from .loader import SubmissionError, load_submission
 
 
@@ -22,11 +23,20 @@ def main(argv=None):
     check = sub.add_parser("check", help="check a modules notebook or .py file")
     check.add_argument("path")
     check.add_argument("--json", action="store_true", help="print the results as JSON")
+    check.add_argument("--in-process", action="store_true",
+                       help="run the student's code in this process (for debugging with pdb); "
+                            "by default it runs in an isolated worker, as in grading")
     args = parser.parse_args(argv)
+    import torch
+    torch.set_num_threads(1)     # tiny tensors: extra threads only spin and slow the worker down
     try:
         with contextlib.redirect_stdout(io.StringIO()):    # student code may print
-            loaded = load_submission(args.path)
-            results = check_submission(loaded)
+            if args.in_process:
+                loaded = load_submission(args.path)
+                results = check_submission(loaded)
+            else:
+                with IsolatedSubmission(args.path) as loaded:
+                    results = check_submission(loaded)
     except SubmissionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -37,27 +37,34 @@ never fails by rounding. A warning printed by your code (overflow in `exp`, ...)
 graded cells must print nothing to stderr.
 
 A broken cell in the modules notebook (a syntax error, an exception) costs only the classes it
-defines: the setup cell below lists what could not be loaded and why.
+defines: the setup cell below lists what could not be loaded and why. Your classes run in a
+separate Python process during the tests: a class that loops forever or crashes fails only its
+own test (after 20 s), and they may not use `torch` or `layers_lib` (the checks flag it).
 """
 
 SETUP = """
 import numpy as np
+import torch
 from layers_lib.grading import magnitude
 from layers_lib.grading.checks import assert_class_passes
-from layers_lib.grading.loader import load_submission
+from layers_lib.grading.isolation import IsolatedSubmission
 from layers_lib.grading.seed_tests import seed_everything
 from layers_lib.grading.testkit import (RANDOM_SEED, assert_matches, custom_forward_backward,
                                         generate_test_data, torch_forward_backward)
 
-student = load_submission("[1]task8_modules.ipynb")
+torch.set_num_threads(1)   # the tensors are tiny: more threads only spin
+# Your classes run in a separate process (a fresh Python): only arrays come back, and the
+# comparisons happen here. A class that hangs or crashes fails its own test only.
+student = IsolatedSubmission("[1]task8_modules.ipynb")
 print(student.summary())
 """
 
 DASHBOARD = """
 import os
 if not os.environ.get("NBGRADER_EXECUTION"):
+    from layers_lib.grading.loader import load_submission
     from layers_lib.widgets import dashboard
-    display(dashboard(student.namespace))
+    display(dashboard(load_submission("[1]task8_modules.ipynb").namespace))
 """
 
 
