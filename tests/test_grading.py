@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import layers_lib as L
+from helpers import DEMO_FAILURES
 from layers_lib.grading.checks import GRADED_NAMES, check_submission, run_class_checks
 from layers_lib.grading.loader import load_submission
 
@@ -36,14 +37,7 @@ def test_reference_and_float32_naive_solutions_pass_for_any_seed(seed):
             assert result.passed, (name, result.failures)
 
 
-@pytest.mark.parametrize("student, failing", [
-    ("ada_complete", set()),
-    ("cleo_partial", {"BatchNormalization", "Scaling", "Sequential", "Dropout", "NLLCriterionUnstable",
-                      "sgd_momentum", "adam_optimizer"}),
-    ("dan_transposed_and_dropout", {"Linear", "Dropout"}),
-    ("eve_unstable_softmax", {"SoftMax", "LogSoftMax"}),
-    ("fay_syntax_error", {"ELU"}),
-])
+@pytest.mark.parametrize("student, failing", sorted(DEMO_FAILURES.items()))
 def test_demo_submissions_fail_exactly_their_bugs(student, failing):
     results = check_submission(load_submission(DEMO / student / "[1]task8_modules.ipynb"))
     assert {n for n, r in results.items() if not r.passed} == failing

@@ -28,6 +28,9 @@ from pathlib import Path
 
 import nbformat
 
+from .cells import (answer_markdown, free_code, given_code, markdown, notebook, solution_code,
+                    test_code)
+
 DEFAULT_OUT = Path("source") / "task8" / "[0]task8_train_model.ipynb"
 MODULES_NOTEBOOK = "[1]task8_modules.ipynb"
 
@@ -40,53 +43,9 @@ LOSS_RATIO = 0.5
 NEEDED = ("Sequential", "Linear", "LogSoftMax", "BatchNormalization", "Scaling", "Dropout",
           "ReLU", "LeakyReLU", "ELU", "SoftPlus", "NLLCriterion", "sgd_momentum", "adam_optimizer")
 
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-
-
-# ----------------------------------------------------------------------------- cell makers
-
-def _meta(grade_id, *, grade=False, solution=False, locked=False, points=None):
-    meta = {"schema_version": 3, "grade": grade, "solution": solution, "locked": locked,
-            "task": False, "grade_id": grade_id}
-    if points is not None:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
-def _text(cell_id, source):
-    """Read-only markdown (restored from the gradebook at autograde)."""
-    return nbformat.v4.new_markdown_cell(source.strip("\n"), id=cell_id,
-                                         metadata=_meta(cell_id, locked=True))
-
-
-def _given(cell_id, source):
-    """Read-only code: the notebook and its tests rely on it."""
-    return nbformat.v4.new_code_cell(source.strip("\n"), id=cell_id,
-                                     metadata=_meta(cell_id, locked=True))
-
-
-def _free(cell_id, source):
-    """An ordinary code cell the student may change (experiments, plots)."""
-    return nbformat.v4.new_code_cell(source.strip("\n"), id=cell_id)
-
-
-def _solution(cell_id, source):
-    """Autograded answer: nbgrader replaces the BEGIN/END SOLUTION region with a stub."""
-    return nbformat.v4.new_code_cell(source.strip("\n"), id=cell_id,
-                                     metadata=_meta(cell_id, solution=True))
-
-
-def _test(cell_id, source, points):
-    """Autograder test cell: full points when it raises nothing and writes nothing to stderr."""
-    return nbformat.v4.new_code_cell(source.strip("\n"), id=cell_id,
-                                     metadata=_meta(cell_id, grade=True, locked=True, points=points))
-
-
-def _answer(cell_id, source, points):
-    """Manually graded markdown answer; the release shows 'YOUR ANSWER HERE' instead."""
-    return nbformat.v4.new_markdown_cell(source.strip("\n"), id=cell_id,
-                                         metadata=_meta(cell_id, grade=True, solution=True,
-                                                        points=points))
+# Cell makers shared with the other notebook builders (nbgrader schema v3 metadata, stable ids).
+_text, _given, _free = markdown, given_code, free_code
+_solution, _test, _answer = solution_code, test_code, answer_markdown
 
 
 # ----------------------------------------------------------------------------- the text
@@ -994,8 +953,7 @@ def build():
         _free("misclassified", MISCLASSIFIED),
         _text("closing", CLOSING),
     ]
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    nb = notebook(cells)
     nbformat.validate(nb)
     return nb
 
