@@ -105,13 +105,16 @@ def test_report_has_ratio_fields(bench, tmp_path):
     assert set(report["seconds_per_epoch"]) == set(bench.IMPLEMENTATIONS)
     assert all(len(report["runs"][name]) == 1 for name in bench.IMPLEMENTATIONS)
     assert all(t > 0 for t in report["seconds_per_epoch"].values())
-    for key in ("ratio_layers_lib_vs_torch", "ratio_layers_lib_vs_fused"):
+    for key in ("ratio_layers_lib_vs_torch", "ratio_layers_lib_vs_fused",
+                "ratio_best_layers_lib_vs_torch", "ratio_best_layers_lib_vs_fused",
+                "ratio_paired_layers_lib_vs_torch", "ratio_paired_layers_lib_vs_fused"):
         assert math.isfinite(report[key]) and report[key] > 0
     assert report["ratio_layers_lib_vs_torch"] == pytest.approx(
         report["seconds_per_epoch"]["layers_lib"] / report["seconds_per_epoch"]["torch"])
     targets = report["targets"]
     assert targets["vs_torch_max"] == 0.8 and targets["vs_fused_max"] == 1.25
     assert isinstance(targets["vs_torch_met"], bool) and isinstance(targets["vs_fused_met"], bool)
+    assert isinstance(targets["reliable"], bool)
     env = report["environment"]
     assert env["threads"] == 1 and env["numpy"] == np.__version__ and env["torch"]
     assert "foreign_cpu_fraction" in env and "cpu" in env
