@@ -14,6 +14,7 @@ import pytest
 
 from layers_lib import activations, base, criteria, layers, optim
 from layers_lib.nbtools import train_notebook
+from layers_lib.nbtools.cells import notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / train_notebook.DEFAULT_OUT
@@ -172,8 +173,7 @@ def write_modules_notebook(directory, skip=()):
     cells = [nbformat.v4.new_code_cell("import numpy as np")]
     cells += [nbformat.v4.new_code_cell(inspect.getsource(obj))
               for obj in REFERENCE_OBJECTS if obj.__name__ not in skip]
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = dict(train_notebook.KERNELSPEC)
+    nb = notebook(cells)       # the course's notebook metadata (python3 kernelspec)
     nbformat.write(nb, str(Path(directory) / train_notebook.MODULES_NOTEBOOK))
 
 
