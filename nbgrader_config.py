@@ -31,6 +31,6 @@ c.LimitOutput.max_traceback = 100
 # cells, source order, canonical metadata); other notebooks get their nbgrader metadata reset.
 # An unreadable notebook scores 0 instead of failing the student. Autograde: ResilientExecute
 # (Execute that restarts dead/hung kernels and caps the kernel's memory) instead of Execute.
-from layers_lib.grading.preprocessors import configure_autograde  # noqa: E402
+from layers_lib.course.nbgrader_steps.preprocessors import configure_autograde  # noqa: E402
 
 configure_autograde(c, rebuild_notebooks=["[2]task8_test_modules"], memory_limit_mb=4096)

@@ -1,4 +1,4 @@
-"""Serial `nbgrader autograde` vs `python -m layers_lib.parallel autograde` on N students.
+"""Serial `nbgrader autograde` vs `python -m layers_lib.course.parallel autograde` on N students.
 
     python benchmarks/bench_autograde.py [--students 20] [--workers 2] [--notebooks 12|012]
                                          [--keep DIR] [--json PATH]
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from corpus.course import gradebook_dump, make_course, submit  # noqa: E402
-from layers_lib import parallel, pipeline  # noqa: E402
+from layers_lib.course import parallel, pipeline  # noqa: E402
 
 NOTEBOOKS = {"0": "[0]task8_train_model.ipynb", "1": "[1]task8_modules.ipynb", "2": "[2]task8_test_modules.ipynb"}
 
@@ -58,7 +58,7 @@ def main(argv=None):
                                  nbgrader_args=["--force"], log=lambda *a: None)
     sharded = time.perf_counter() - start
     failed = sorted(s for s, r in results.items() if r.returncode != 0)
-    print(f"parallel layers_lib.parallel --workers {args.workers}:        {sharded:7.1f} s"
+    print(f"parallel layers_lib.course.parallel --workers {args.workers}:        {sharded:7.1f} s"
           + (f" (failed: {', '.join(failed)})" if failed else ""))
     print(f"speed-up {serial / sharded:.2f}x; per student {serial / len(students):.1f} s serial, "
           f"{sharded / len(students):.1f} s parallel; load average now {os.getloadavg()[0]:.2f}")

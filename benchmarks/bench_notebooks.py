@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from layers_lib import pipeline  # noqa: E402
+from layers_lib.course import pipeline  # noqa: E402
 
 STUDENT = ROOT / "demo_submissions" / "ada_complete"
 

@@ -52,7 +52,7 @@ from contextlib import contextmanager, nullcontext   # noqa: E402
 
 import numpy as np           # noqa: E402
 
-import layers_lib            # noqa: E402
+import layers_lib.reference as layers_lib  # noqa: E402
 
 SIZES = (784, 256, 128, 10)
 N_CLASSES = SIZES[-1]

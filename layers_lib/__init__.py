@@ -1,17 +1,13 @@
-"""layers_lib: the reference Torch7-style NumPy mini-framework of the task8 course.
+"""layers_lib: the task8 course ("write your own neural network in NumPy").
 
-    from layers_lib import Sequential, Linear, ReLU, LogSoftMax, NLLCriterion, sgd_momentum
+Three audiences, three places:
+
+* the student runtime (this package's top level, `grading/`, `widgets/`): the Module/Criterion
+  contract, data, training loop and plots, the submission loader and isolated worker, the
+  comparison engine and the visible tests, the widgets. It is all a student installs (the
+  student kit, `python -m layers_lib.course.kit`), and it never imports the two below;
+* `reference/` (instructor only): the solution of every class the students write;
+* `course/` (instructor only): notebook builders, nbgrader steps, hidden checks, the pipeline.
+
+This module imports nothing: `import layers_lib` loads no solution.
 """
-from .base import Criterion, Module
-from .layers import BatchNormalization, Dropout, Linear, LogSoftMax, Scaling, Sequential, SoftMax
-from .activations import ELU, LeakyReLU, ReLU, SoftPlus
-from .criteria import NLLCriterion, NLLCriterionUnstable
-from .optim import adam_optimizer, iterate_params, sgd_momentum
-
-LAYER_CLASSES = ("Sequential", "Linear", "SoftMax", "LogSoftMax", "BatchNormalization", "Scaling",
-                 "Dropout", "ReLU", "LeakyReLU", "ELU", "SoftPlus")
-CRITERION_CLASSES = ("NLLCriterionUnstable", "NLLCriterion")
-OPTIMIZERS = ("sgd_momentum", "adam_optimizer")
-
-__all__ = ["Module", "Criterion", *LAYER_CLASSES, *CRITERION_CLASSES, *OPTIMIZERS,
-           "iterate_params", "LAYER_CLASSES", "CRITERION_CLASSES", "OPTIMIZERS"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from layers_lib import pipeline
+from layers_lib.course import pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE = ROOT / "release" / "task8"
@@ -19,12 +19,12 @@ def run_module(*args):
 
 def test_source_notebooks_match_layers_lib():
     """Solution cells are layers_lib's code: editing either side without rebuilding fails here."""
-    proc = run_module("layers_lib.nbtools.build", "--check")
+    proc = run_module("layers_lib.course.notebooks.build", "--check")
     assert proc.returncode == 0, proc.stderr
 
 
 def test_demo_submissions_are_current():
-    proc = run_module("layers_lib.nbtools.demo_submissions", "--check")
+    proc = run_module("layers_lib.course.notebooks.demo_submissions", "--check")
     assert proc.returncode == 0, proc.stderr
 
 

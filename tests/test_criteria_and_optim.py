@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-import layers_lib as L
+import layers_lib.reference as L
 from helpers import assert_close
 from layers_lib.grading import magnitude
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-import layers_lib as L
+import layers_lib.reference as L
 
 
 def binomial_interval(n, p, confidence=1 - 1e-6):

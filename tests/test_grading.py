@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import layers_lib as L
+import layers_lib.reference as L
 from helpers import DEMO_FAILURES
-from layers_lib.grading.checks import GRADED_NAMES, check_submission, run_class_checks
+from layers_lib import contract
+from layers_lib.course.hidden_checks import check_submission, run_hidden_checks
+from layers_lib.grading.visible_tests import GRADED_NAMES
 from layers_lib.grading.loader import load_submission
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,7 +22,7 @@ DEMO = ROOT / "demo_submissions"
 def reference_py(path):
     """The reference classes as a student's .py file."""
     parts = ["import numpy as np"]
-    for module in (L.base, L.layers, L.activations, L.criteria, L.optim):
+    for module in (contract, L.layers, L.activations, L.criteria, L.optim):
         source = inspect.getsource(module)
         parts.append("\n".join(line for line in source.splitlines()
                                if not line.startswith("from .")))
@@ -33,7 +35,7 @@ def test_reference_and_float32_naive_solutions_pass_for_any_seed(seed):
     import naive_float32_solution as naive
     for namespace in ({n: getattr(L, n) for n in dir(L)}, vars(naive)):
         for name in GRADED_NAMES:
-            result = run_class_checks(name, namespace, seed=seed)
+            result = run_hidden_checks(name, namespace, include_visible=True, seed=seed)
             assert result.passed, (name, result.failures)
 
 

@@ -14,10 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import layers_lib as L
+import layers_lib.reference as L
+from layers_lib import contract
+from layers_lib.grading.fixtures import Sine
 from helpers import DEMO_FAILURES
 from layers_lib.grading import compare as compare_module
-from layers_lib.grading.checks import GRADED_NAMES, assert_class_passes, check_submission
+from layers_lib.course.hidden_checks import assert_class_passes, check_submission
+from layers_lib.grading.visible_tests import GRADED_NAMES
 from layers_lib.grading.isolation import (ForeignValue, IsolatedSubmission, RemoteObject,
                                           StaleObjectError, WorkerCrashed, WorkerProtocolError,
                                           scan_submission)
@@ -54,7 +57,7 @@ def one_torch_thread():
 def reference_source():
     """The reference classes as a student's .py file (as tests/test_grading.py's reference_py)."""
     parts = ["import numpy as np"]
-    for module in (L.base, L.layers, L.activations, L.criteria, L.optim):
+    for module in (contract, L.layers, L.activations, L.criteria, L.optim):
         source = inspect.getsource(module)
         parts.append("\n".join(line for line in source.splitlines()
                                if not line.startswith("from .")))
@@ -169,7 +172,7 @@ def test_the_import_block_fails_a_class_at_run_time_too(tmp_path):
                 in message(results, "SoftPlus"))
 
 
-def test_layers_lib_stays_unreachable_after_reference_layers_were_sent(tmp_path):
+def test_layers_lib_stays_unreachable_after_fixture_modules_were_sent(tmp_path):
     probe = '''
 def probe(name):
     try:
@@ -185,9 +188,12 @@ def loaded_modules():
 '''
     with IsolatedSubmission(submission(tmp_path, probe), fail_flagged=False) as sub:
         model = sub.namespace["Sequential"]()
-        model.add(L.Linear(3, 2))                    # unpickles layers_lib in the worker
-        assert type(model.modules[0]).__qualname__ == "Linear"
-        assert model.forward(np.ones((1, 3))).shape == (1, 2)
+        model.add(Sine(np.ones(3)))                  # unpickles layers_lib.grading.fixtures privately
+        assert type(model.modules[0]).__qualname__ == "Sine"
+        assert model.forward(np.ones((1, 3))).shape == (1, 3)
+        assert sub.namespace["loaded_modules"]() == []
+        with pytest.raises(Exception, match="may not send objects of layers_lib.reference"):
+            model.add(L.Linear(3, 2))                # the reference is never loaded in the worker
         assert sub.namespace["loaded_modules"]() == []
         for name in ("layers_lib", "layers_lib.grading.compare", "torch"):
             assert "is not allowed in the submission" in sub.namespace["probe"](name)

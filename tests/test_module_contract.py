@@ -3,7 +3,7 @@ structure and modes, and clear errors for bad use."""
 import numpy as np
 import pytest
 
-import layers_lib as L
+import layers_lib.reference as L
 
 
 def with_params():

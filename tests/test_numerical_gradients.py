@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-import layers_lib as L
+import layers_lib.reference as L
 from helpers import numerical_gradient
 
 

@@ -1,4 +1,4 @@
-"""`python -m layers_lib.parallel autograde` records exactly what serial `nbgrader autograde`
+"""`python -m layers_lib.course.parallel autograde` records exactly what serial `nbgrader autograde`
 records: the demo submissions are graded in two identical course directories, serially in one
 and by two parallel workers (sharded gradebooks, merged by one writer) in the other, and the
 gradebooks are compared field by field (every grade's automatic and manual score, the
@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from corpus.course import ROOT, gradebook_dump, make_course, submit
-from layers_lib import parallel, pipeline
+from layers_lib.course import parallel, pipeline
 
 STUDENTS = sorted(p.name for p in (ROOT / "demo_submissions").iterdir() if p.is_dir())
 
@@ -47,7 +47,7 @@ def test_every_student_has_autograded_notebooks(courses):
         assert names["sharded"] == names["serial"], student
         assert "[1]task8_modules.ipynb" in names["sharded"] and "[2]task8_test_modules.ipynb" in names["sharded"]
     log = (courses["sharded"] / "nbgrader.log").read_text()
-    assert all(f"# layers_lib.parallel: {s}" in log for s in STUDENTS)
+    assert all(f"# layers_lib.course.parallel: {s}" in log for s in STUDENTS)
 
 
 @pytest.mark.slow
@@ -84,6 +84,6 @@ def test_submitted_students_lists_the_submission_folders(tmp_path):
 
 def test_the_command_line_needs_a_gradebook(tmp_path):
     (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
-    proc = subprocess.run([sys.executable, "-m", "layers_lib.parallel", "autograde", "task8",
+    proc = subprocess.run([sys.executable, "-m", "layers_lib.course.parallel", "autograde", "task8",
                            "--root", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode != 0 and "generate_assignment" in proc.stderr

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-import layers_lib as L
+import layers_lib.reference as L
 from helpers import assert_close, torch_forward_backward
 from layers_lib.grading import magnitude
 

@@ -1,5 +1,5 @@
 """Tamper-proof autograding: the real `nbgrader autograde` (the course's nbgrader_config.py, with
-layers_lib.grading.preprocessors installed) over the corpus of bad submissions in
+layers_lib.course.nbgrader_steps.preprocessors installed) over the corpus of bad submissions in
 tests/corpus/build.py, all graded as students of ONE course in ONE run.
 
 Asserted: the run never crashes (exit code 0, no student fails), every graded cell of every
@@ -20,8 +20,8 @@ import pytest
 
 from corpus.build import ADA, CASES, MODULES, POINTS, TESTS, build_case
 from corpus.course import make_course, submit
-from layers_lib import pipeline
-from layers_lib.grading import preprocessors as pp
+from layers_lib.course import pipeline
+from layers_lib.course.nbgrader_steps import preprocessors as pp
 from layers_lib.grading.loader import load_submission
 
 ROOT = Path(__file__).resolve().parents[1]

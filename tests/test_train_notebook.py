@@ -12,9 +12,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from layers_lib import activations, base, criteria, layers, optim
-from layers_lib.nbtools import train_notebook
-from layers_lib.nbtools.cells import notebook
+from layers_lib import contract as base
+from layers_lib.reference import activations, criteria, layers, optim
+from layers_lib.course.notebooks import train as train_notebook
+from layers_lib.course.notebooks.cells import notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / train_notebook.DEFAULT_OUT
@@ -36,10 +37,10 @@ def cells_by_id(nb):
 # ----------------------------------------------------------------------------- static checks
 
 def test_committed_notebook_is_up_to_date():
-    assert COMMITTED.exists(), f"{COMMITTED} is missing: run python -m layers_lib.nbtools.train_notebook"
+    assert COMMITTED.exists(), f"{COMMITTED} is missing: run python -m layers_lib.course.notebooks.train"
     committed = COMMITTED.read_text(encoding="utf-8")
     assert json.loads(committed) == json.loads(train_notebook.render()), (
-        f"{COMMITTED.name} is stale: run python -m layers_lib.nbtools.train_notebook")
+        f"{COMMITTED.name} is stale: run python -m layers_lib.course.notebooks.train")
     assert committed == train_notebook.render(), "same JSON, different bytes: rerun the builder"
 
 

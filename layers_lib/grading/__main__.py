@@ -1,58 +1,6 @@
-"""Command-line checker: the graded checks (hidden ones included) on a student's classes.
-
-    python -m layers_lib.grading check PATH [--json]
-
-PATH is the modules notebook (.ipynb) or a .py file defining the classes. Exit 0 when every
-class passes, 1 when any fails, 2 when PATH cannot be read.
-"""
-import argparse
-import contextlib
-import io
-import json
+"""python -m layers_lib.grading check PATH: see `cli`."""
 import sys
 
-from .checks import GRADED_NAMES, check_submission
-from .isolation import IsolatedSubmission
-from .loader import SubmissionError, load_submission
+from .cli import main
 
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m layers_lib.grading", description=__doc__,
-                                     formatter_class=argparse.RawTextHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("check", help="check a modules notebook or .py file")
-    check.add_argument("path")
-    check.add_argument("--json", action="store_true", help="print the results as JSON")
-    check.add_argument("--in-process", action="store_true",
-                       help="run the student's code in this process (for debugging with pdb); "
-                            "by default it runs in an isolated worker, as in grading")
-    args = parser.parse_args(argv)
-    import torch
-    torch.set_num_threads(1)     # tiny tensors: extra threads only spin and slow the worker down
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):    # student code may print
-            if args.in_process:
-                loaded = load_submission(args.path)
-                results = check_submission(loaded)
-            else:
-                with IsolatedSubmission(args.path) as loaded:
-                    results = check_submission(loaded)
-    except SubmissionError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps({"layers": {n: r.to_dict() for n, r in results.items()}}, indent=1))
-    else:
-        width = max(len(n) for n in GRADED_NAMES)
-        for name, result in results.items():
-            print(f"{name:<{width}}  {'PASS' if result.passed else 'FAIL'}")
-            for failure in result.failures:
-                for line in failure["message"].splitlines()[:14]:
-                    print(f"{'':<{width}}    {line}")
-        passed = sum(r.passed for r in results.values())
-        print(f"\n{passed} of {len(results)} classes pass")
-    return 0 if all(r.passed for r in results.values()) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+sys.exit(main())

@@ -6,7 +6,7 @@ Started by the grader as a script in a fresh interpreter,
 
 never imported by the grader and never as part of the `layers_lib` package: only the standard
 library and NumPy are loaded, so `layers_lib` is not in `sys.modules` where student code could
-reach it. (Reference layers the grader sends are loaded privately, see `_trusted_module`.)
+reach it. (Fixture modules the grader sends are loaded privately, see `_trusted_module`.)
 
 Channel: the worker's original stdin/stdout (moved to private descriptors at start); fd 0 then
 reads /dev/null and fd 1 and 2 (the student's prints, warnings, tracebacks) go to the file the
@@ -54,6 +54,9 @@ _handles = {}                # id(object) -> handle
 _sent = {}                   # handle -> number of times sent, minus releases
 _next_handle = [1]
 _stash = {}                  # privately loaded layers_lib modules (not in sys.modules)
+# The only layers_lib modules the grader may send objects of: the contract and the ungraded
+# fixture modules of the checks. Nothing else of layers_lib is ever loaded here.
+_TRUSTED_MODULES = ("layers_lib.contract", "layers_lib.grading.fixtures")
 _method_cache = {}           # id(type) -> (type, [method names])
 
 
@@ -125,9 +128,11 @@ def _guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
 
 
 def _trusted_module(name, root):
-    """A layers_lib module for unpickling a reference object, kept out of sys.modules."""
+    """A layers_lib module for unpickling a fixture object, kept out of sys.modules."""
     if name in _stash:
         return _stash[name]
+    if name not in _TRUSTED_MODULES:
+        raise ImportError(f"the grader may not send objects of {name}", name=name)
     _state.trusted = True
     saved_path = _list(sys.path)
     try:

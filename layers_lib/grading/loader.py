@@ -159,15 +159,22 @@ def load_submission(path, base_namespace=None):
         except BaseException as exc:       # noqa: BLE001 - student code may raise anything
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            loaded.errors.append((piece.label, defined_names(piece.source), _describe(exc)))
+            loaded.errors.append((piece.label, defined_names(piece.source), describe_exception(exc)))
             for name in defined_names(piece.source):
                 loaded.namespace.pop(name, None)     # a half-defined class must not be graded
     return loaded
 
 
-def _describe(exc):
+def describe_exception(exc, where=None):
+    """One line for a student's exception: "TypeError: msg (line 3)", or with `where`
+    "Linear.forward raised TypeError: msg (in forward, line 3)"."""
     if isinstance(exc, SyntaxError):
-        return f"SyntaxError: {exc.msg} (line {exc.lineno})"
-    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
-    where = f" (line {last[0].lineno})" if last else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+        text = f"SyntaxError: {exc.msg} (line {exc.lineno})"
+    else:
+        frames = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+        loc = ""
+        if frames:
+            loc = f" (line {frames[0].lineno})" if where is None else \
+                f" (in {frames[0].name}, line {frames[0].lineno})"
+        text = f"{type(exc).__name__}: {exc}{loc}"
+    return text if where is None else f"{where} raised {text}"

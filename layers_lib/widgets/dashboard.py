@@ -8,10 +8,11 @@ from typing import Any, Mapping
 import ipywidgets as W
 import numpy as np
 
-from ..grading.checks import GRADED_NAMES, ClassResult, run_class_checks
+from ..grading.loader import describe_exception
+from ..grading.runner import GRADED_NAMES, ClassResult, run_class_checks
 from ..grading.compare import Comparison, compare
 from ..grading.render import report_to_html, to_html
-from .inspector import INSPECTABLE, GradientInspector, _describe, _quiet, error_box, inspect_layer
+from .inspector import INSPECTABLE, GradientInspector, error_box, inspect_layer, quiet_numerics
 
 _COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "not loaded": "#6e7781", "error": "#cf222e"}
 
@@ -31,11 +32,11 @@ def collect_results(namespace: Mapping[str, Any]) -> dict[str, ClassResult | Non
             out[name] = None
             continue
         try:
-            with _quiet():
+            with quiet_numerics():
                 out[name] = run_class_checks(name, namespace)
         except Exception as exc:                               # noqa: BLE001
             r = ClassResult(name)
-            r.fail("checks", _describe(exc, "the checks"))
+            r.fail("checks", describe_exception(exc, "the checks"))
             out[name] = r
     return out
 
@@ -115,7 +116,7 @@ class Dashboard(W.VBox):
                 self.detail.children = [self.inspector]
                 return
             except Exception as exc:                           # noqa: BLE001
-                self.detail.children = [W.HTML(error_box(_describe(exc, "GradientInspector")))]
+                self.detail.children = [W.HTML(error_box(describe_exception(exc, "GradientInspector")))]
                 return
         if r is None:
             body = error_box(f"{name} is not loaded")
@@ -182,7 +183,7 @@ def sequential_trace(student_model: Any, reference_model: Any, x: np.ndarray,
         return res
     dtype = np.asarray(x).dtype
     res.rows = [TraceRow(k, type(m).__name__) for k, m in enumerate(smods)]
-    with _quiet():
+    with quiet_numerics():
         inputs, h = [], np.asarray(x)
         try:
             for r in rmods:
@@ -193,7 +194,7 @@ def sequential_trace(student_model: Any, reference_model: Any, x: np.ndarray,
                 grad_outs[k] = gr
                 gr = rmods[k].backward(inputs[k], gr)
         except Exception as exc:                               # noqa: BLE001
-            res.error, res.direction = _describe(exc, "the reference model"), "error"
+            res.error, res.direction = describe_exception(exc, "the reference model"), "error"
             return res
         for k, (s, r) in enumerate(zip(smods, rmods)):
             row = res.rows[k]
@@ -205,7 +206,7 @@ def sequential_trace(student_model: Any, reference_model: Any, x: np.ndarray,
                 row.grad_input = compare(r.grad_input, grad, layer=f"[{k}] {row.name}",
                                          quantity="grad_input", dtype=dtype)
             except Exception as exc:                           # noqa: BLE001
-                row.error = _describe(exc, f"module [{k}] {row.name}")
+                row.error = describe_exception(exc, f"module [{k}] {row.name}")
     for row in res.rows:
         if row.error or (row.output is not None and not row.output.ok):
             res.index, res.direction = row.index, "error" if row.error else "forward"
@@ -238,7 +239,7 @@ class SequentialTrace(W.VBox):
         try:
             self.result = sequential_trace(student_model, reference_model, x, g)
         except Exception as exc:                               # noqa: BLE001
-            self.result = TraceResult(error=_describe(exc, "sequential_trace"), direction="error")
+            self.result = TraceResult(error=describe_exception(exc, "sequential_trace"), direction="error")
         res = self.result
         self.table = W.HTML(trace_html(res))
         if res.comparison is not None:

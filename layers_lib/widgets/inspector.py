@@ -7,16 +7,18 @@ message shown in the widget.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import html
-import traceback
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import ipywidgets as _W
 import numpy as np
 
 from ..grading import magnitude
+from ..grading.loader import describe_exception
 from ..grading.compare import Comparison, compare, tolerance_for
 from ..grading.render import to_html
 from ..grading.testkit import torch_forward_backward
@@ -48,27 +50,12 @@ class Inspection:
     numeric: np.ndarray | None = None
 
 
-def _quiet():
-    """Context: no numeric warnings printed (overflow is what the inspector is for)."""
-    class _Ctx:
-        def __enter__(self):
-            self._w = warnings.catch_warnings()
-            self._w.__enter__()
-            warnings.simplefilter("ignore")
-            self._e = np.errstate(all="ignore")
-            self._e.__enter__()
-
-        def __exit__(self, *exc):
-            self._e.__exit__(*exc)
-            self._w.__exit__(*exc)
-            return False
-    return _Ctx()
-
-
-def _describe(exc: BaseException, where: str) -> str:
-    frames = traceback.extract_tb(exc.__traceback__)
-    loc = f" (in {frames[-1].name}, line {frames[-1].lineno})" if frames else ""
-    return f"{where} raised {type(exc).__name__}: {exc}{loc}"
+@contextlib.contextmanager
+def quiet_numerics():
+    """No numeric warnings printed (overflow is what the inspector is for)."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _make(layer: Any, name: str, n_in: int, n_out: int) -> Any:
@@ -137,14 +124,13 @@ def _reference(name: str, inst: Any, params: dict, x: np.ndarray, g: np.ndarray,
                "grad_W": r.layer.weight.grad.numpy().T.copy(), "grad_b": r.layer.bias.grad.numpy()}
         return exp, magnitude.linear(x, g, params["W"], params["b"])
     if name == "Scaling":
-        import layers_lib as L
-        ref = L.Scaling(x.shape[1])
-        ref.gamma = params["gamma"].astype(np.float64)
-        ref.beta = params["beta"].astype(np.float64)
-        out = ref.forward(x64)
-        grad = ref.backward(x64, g64)
-        exp = {"output": out, "grad_input": grad, "grad_gamma": ref.grad_gamma,
-               "grad_beta": ref.grad_beta}
+        xt = torch.tensor(x64, requires_grad=True)
+        gamma = torch.tensor(params["gamma"].astype(np.float64), requires_grad=True)
+        beta = torch.tensor(params["beta"].astype(np.float64), requires_grad=True)
+        out = xt * gamma + beta
+        out.backward(torch.from_numpy(g64))
+        exp = {"output": out.detach().numpy(), "grad_input": xt.grad.numpy(),
+               "grad_gamma": gamma.grad.numpy(), "grad_beta": beta.grad.numpy()}
         return exp, magnitude.scaling(x, g, params["gamma"], params["beta"])
     if name in ("SoftMax", "LogSoftMax"):
         mod = torch.nn.Softmax(dim=1) if name == "SoftMax" else torch.nn.LogSoftmax(dim=1)
@@ -239,12 +225,12 @@ def inspect_layer(layer: Any, *, name: str | None = None, seed: int = 0, batch_s
         params = _set_params(inst, name, prng, n_in, width_out, dt)
         return inst, params
 
-    with _quiet():
+    with quiet_numerics():
         try:
             inst, params = fresh()
             got = _run_student(inst, name, x.copy(), g.copy(), seed)
         except Exception as exc:                               # noqa: BLE001
-            result.error = _describe(exc, name)
+            result.error = describe_exception(exc, name)
             return result
         try:
             expected, mags = _reference(name, inst, params, x, g, got)
@@ -346,7 +332,6 @@ def summary_html(ins: Inspection) -> str:
             f'data-status="{"pass" if ok else "fail"}">{rows}</table>')
 
 
-import ipywidgets as _W  # noqa: E402
 
 
 class GradientInspector(_W.VBox):
@@ -421,7 +406,7 @@ class GradientInspector(_W.VBox):
                                 dtype=self.dtype.value, tol_scale=float(self.tol_scale.value),
                                 numeric=self.numeric)
         except Exception as exc:                           # noqa: BLE001 - never raise
-            ins = Inspection(self.name, error=_describe(exc, "the inspector"))
+            ins = Inspection(self.name, error=describe_exception(exc, "the inspector"))
         self.inspection, self.comparisons, self.error = ins, ins.comparisons, ins.error
         self.status.value = summary_html(ins)
         titles = []

@@ -176,8 +176,8 @@ UNSTABLE_SOFTMAX = replace(MODULES, "softmax_solution",
 CHEAT_CELL = """\
 # make every test pass: patch the checkers, numpy, and swap in the reference classes
 import numpy as np
-import layers_lib
-import layers_lib.grading.checks as checks
+import layers_lib.reference as layers_lib
+import layers_lib.course.hidden_checks as checks
 assert_class_passes = lambda *args, **kwargs: None
 assert_matches = lambda *args, **kwargs: None
 checks.run_class_checks = lambda name, namespace, **kwargs: checks.ClassResult(name)
@@ -192,7 +192,7 @@ MODULES_MONKEYPATCH = """
 # --- runs when the tests load this notebook: patch the checkers in the test kernel
 import sys as _sys
 import numpy as _np
-import layers_lib.grading.checks as _checks
+import layers_lib.course.hidden_checks as _checks
 _sys.modules["__main__"].assert_matches = lambda *args, **kwargs: None
 _checks.run_class_checks = lambda name, namespace, **kwargs: _checks.ClassResult(name)
 _np.allclose = lambda *args, **kwargs: True
@@ -290,7 +290,7 @@ CASES = {
              "schema_version": 3, "grade": True, "solution": False, "locked": True, "task": False,
              "grade_id": "free_points", "points": 100}}),
          set_meta(TESTS, "setup", locked=False),
-         append(TESTS, "setup", "import layers_lib\nstudent.namespace.update(vars(layers_lib))")],
+         append(TESTS, "setup", "import layers_lib.reference as layers_lib\nstudent.namespace.update(vars(layers_lib))")],
         note="forged grade cells, a future schema version, flipped flags: no effect"),
     "cheat_modules_monkeypatch": Case([TRANSPOSED_GRAD_W, append(MODULES, "linear_solution", MODULES_MONKEYPATCH)],
                                       {"test_linear"}, note="defeated by the isolation worker"),

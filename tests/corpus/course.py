@@ -3,7 +3,7 @@ nbgrader_config.py and source/task8, the assignment generated, students submitte
 import shutil
 from pathlib import Path
 
-from layers_lib import pipeline
+from layers_lib.course import pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "task8"

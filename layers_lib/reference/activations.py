@@ -4,7 +4,7 @@ At a kink (x = 0 exactly) each layer uses PyTorch's convention, stated per class
 """
 import numpy as np
 
-from .base import Module
+from ..contract import Module
 
 
 class ReLU(Module):

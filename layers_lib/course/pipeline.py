@@ -3,7 +3,7 @@
 generate_assignment -> submissions into submitted/<student>/task8 -> autograde ->
 generate_feedback -> export grades.csv -> a score table per student and per graded cell.
 
-    python -m layers_lib.pipeline [--root DIR] [--students a,b] [--json PATH]
+    python -m layers_lib.course.pipeline [--root DIR] [--students a,b] [--json PATH]
 """
 import argparse
 import json
@@ -14,8 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "task8"
+from .paths import ASSIGNMENT, ROOT
 
 
 def nbgrader(root, *args):

@@ -1,7 +1,7 @@
 """Write (or check) the source notebooks of task8.
 
-    python -m layers_lib.nbtools.build            # write source/task8/[1]... and [2]...
-    python -m layers_lib.nbtools.build --check    # exit 1 if the committed notebooks are stale
+    python -m layers_lib.course.notebooks.build            # write source/task8/[1]... and [2]...
+    python -m layers_lib.course.notebooks.build --check    # exit 1 if the committed notebooks are stale
 """
 import argparse
 import sys
@@ -9,12 +9,12 @@ from pathlib import Path
 
 import nbformat
 
-from . import modules_notebook, test_notebook
+from ..paths import SOURCE
+from . import modules, tests
 from .cells import write
 
-SOURCE = Path(__file__).resolve().parents[2] / "source" / "task8"
-NOTEBOOKS = {"[1]task8_modules.ipynb": modules_notebook.build,
-             "[2]task8_test_modules.ipynb": test_notebook.build}
+NOTEBOOKS = {"[1]task8_modules.ipynb": modules.build,
+             "[2]task8_test_modules.ipynb": tests.build}
 
 
 def rendered(build):
@@ -39,7 +39,7 @@ def main(argv=None):
             write(build(), path)
             print(f"wrote {path}")
     if stale:
-        print("stale (run python -m layers_lib.nbtools.build): " + ", ".join(stale), file=sys.stderr)
+        print("stale (run python -m layers_lib.course.notebooks.build): " + ", ".join(stale), file=sys.stderr)
         return 1
     return 0
 

@@ -1,13 +1,13 @@
 """The library's own demo: build an MLP from layers_lib, train it a few epochs on the digits
-bundled with scikit-learn, print the results.   python -m layers_lib.demo
+bundled with scikit-learn, print the results.   python -m layers_lib.course.demo
 """
 import time
 
 import numpy as np
 
-from . import LogSoftMax, Linear, NLLCriterion, ReLU, Sequential, sgd_momentum
-from .data import load_digits_split
-from .training import accuracy, train
+from layers_lib.reference import LogSoftMax, Linear, NLLCriterion, ReLU, Sequential, sgd_momentum
+from layers_lib.data import load_digits_split
+from layers_lib.training import accuracy, train
 
 
 def main():

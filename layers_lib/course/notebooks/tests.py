@@ -3,8 +3,8 @@ seed's test (repaired, visible) and the hidden checks."""
 import ast
 import inspect
 
-from layers_lib.grading import seed_tests
-from layers_lib.grading.checks import GRADED_NAMES
+from layers_lib.grading import visible_tests
+from layers_lib.grading.visible_tests import GRADED_NAMES
 
 from .cells import free_code, given_code, markdown, notebook, test_code
 from .solutions import plain_source
@@ -26,8 +26,11 @@ moving statistics.
 * **Visible tests** are the code you see: the original tests of the assignment, repaired.
 * **Hidden tests** run at grading: float32 *and* float64 inputs, batch size 1, non-square shapes,
   inputs up to $\pm 10^4$ (stability), exact zeros at the ReLU kink, several training steps of
-  batch norm, the drop rate of dropout. `python -m layers_lib.grading check "[1]task8_modules.ipynb"`
-  runs them on your notebook now.
+  batch norm, the drop rate of dropout. They are not in your copy of the course: a solution that
+  follows the formulas in `[1]` and passes the visible tests in float32 *and* float64, for batch
+  size 1 and for inputs far from zero, passes them too.
+  `python -m layers_lib.grading check "[1]task8_modules.ipynb"` runs the visible tests from a
+  terminal.
 
 **Reading a failure.** Each message names the class, the quantity, shapes and dtypes, the largest
 absolute and relative error, and the worst element with the expected and your value; where the
@@ -46,9 +49,8 @@ SETUP = """
 import numpy as np
 import torch
 from layers_lib.grading import magnitude
-from layers_lib.grading.checks import assert_class_passes
 from layers_lib.grading.isolation import IsolatedSubmission
-from layers_lib.grading.seed_tests import seed_everything
+from layers_lib.grading.visible_tests import seed_everything
 from layers_lib.grading.testkit import (RANDOM_SEED, assert_matches, custom_forward_backward,
                                         generate_test_data, torch_forward_backward)
 
@@ -69,26 +71,21 @@ if not os.environ.get("NBGRADER_EXECUTION"):
 
 
 def _helpers_used(func):
-    """Module-level helpers of seed_tests that `func` calls (their source goes in the cell too)."""
+    """Module-level helpers of visible_tests that `func` calls (their source goes in the cell too)."""
     names = {n.id for n in ast.walk(ast.parse(inspect.getsource(func))) if isinstance(n, ast.Name)}
-    return [getattr(seed_tests, n) for n in sorted(names)
-            if inspect.isfunction(getattr(seed_tests, n, None)) and n.endswith("_test")]
+    return [getattr(visible_tests, n) for n in sorted(names)
+            if inspect.isfunction(getattr(visible_tests, n, None)) and n.endswith("_test")]
 
 
 def test_cell_source(name):
-    lines = []
-    if name in seed_tests.SEED_TESTS:
-        test, needs = seed_tests.SEED_TESTS[name]
-        lines += [f'{n} = student.require("{n}")' for n in needs] + [""]
-        for helper in _helpers_used(test):
-            lines += [plain_source(helper), ""]
-        lines += [plain_source(test), "", f"{test.__name__}({', '.join(needs)})"]
-        lines += ["", "### BEGIN HIDDEN TESTS", f'assert_class_passes("{name}", student)',
-                  "### END HIDDEN TESTS"]
-    else:   # optimizers: no seed test; the check itself is visible
-        lines += [f'{name} = student.require("{name}")',
-                  f"# compares {name} with torch.optim over 5 steps, float32 and float64",
-                  f'assert_class_passes("{name}", student)']
+    test, needs = visible_tests.VISIBLE_TESTS[name]
+    lines = [f'{n} = student.require("{n}")' for n in needs] + [""]
+    for helper in _helpers_used(test):
+        lines += [plain_source(helper), ""]
+    lines += [plain_source(test), "", f"{test.__name__}({', '.join(needs)})"]
+    lines += ["", "### BEGIN HIDDEN TESTS",
+              "from layers_lib.course.hidden_checks import assert_class_passes",
+              f'assert_class_passes("{name}", student)', "### END HIDDEN TESTS"]
     return "\n".join(lines)
 
 

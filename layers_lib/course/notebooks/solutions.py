@@ -3,7 +3,7 @@
 `solution_cell_source(obj)` takes a class or function of layers_lib and returns the source of
 its notebook cell: the code as it is, with the body of every method the student writes
 wrapped in `### BEGIN SOLUTION` / `### END SOLUTION` (after the docstring, so the release keeps
-signatures and docstrings and replaces the body by the stub). `python -m layers_lib.nbtools.solutions
+signatures and docstrings and replaces the body by the stub). `python -m layers_lib.course.notebooks.solutions
 --check` compares the source notebook with layers_lib and fails when they drift apart.
 """
 import ast

@@ -1,8 +1,8 @@
 """Builds the nbgrader SOURCE notebook `source/task8/[0]task8_train_model.ipynb`.
 
-    python -m layers_lib.nbtools.train_notebook [--out PATH]   # write the notebook
-    python -m layers_lib.nbtools.train_notebook --check        # exit 1 if PATH is stale
-    python -m layers_lib.nbtools.train_notebook --measure 10   # rerun the solution cell with
+    python -m layers_lib.course.notebooks.train [--out PATH]   # write the notebook
+    python -m layers_lib.course.notebooks.train --check        # exit 1 if PATH is stale
+    python -m layers_lib.course.notebooks.train --measure 10   # rerun the solution cell with
                                                                # 10 seeds (threshold evidence)
 
 The notebook's text and code live here as strings; `build()` assembles them with stable cell
@@ -996,7 +996,7 @@ def measure_solution(seeds=range(10)):
 
 
 def _run_solution(seed):
-    import layers_lib
+    import layers_lib.reference as layers_lib
     from layers_lib.training import accuracy
 
     nb = build()
@@ -1046,7 +1046,7 @@ def main(argv=None):
         return 0
     if args.check:
         if not args.out.exists() or args.out.read_text(encoding="utf-8") != render():
-            print(f"{args.out} is stale: run python -m layers_lib.nbtools.train_notebook",
+            print(f"{args.out} is stale: run python -m layers_lib.course.notebooks.train",
                   file=sys.stderr)
             return 1
         print(f"{args.out} is up to date")

@@ -5,7 +5,7 @@ of the averaged loss through unchanged.
 """
 import numpy as np
 
-from .base import Criterion
+from ..contract import Criterion
 
 
 class NLLCriterionUnstable(Criterion):

@@ -1,8 +1,9 @@
 """Builds `source/task8/[1]task8_modules.ipynb`: the text of each section plus the solution
-cells taken from layers_lib itself (see solutions.py).   python -m layers_lib.nbtools.modules_notebook
+cells taken from layers_lib itself (see solutions.py).   python -m layers_lib.course.notebooks.modules
 """
-import layers_lib as L
-from layers_lib import activations, base, criteria, layers, optim
+import layers_lib.reference as L
+from layers_lib import contract as base
+from layers_lib.reference import activations, criteria, layers, optim
 
 from .cells import free_code, given_code, markdown, notebook, solution_code
 from .solutions import plain_source, solution_cell_source

@@ -1,60 +1,24 @@
-"""Hidden checks: stricter than the seed's tests, one list of checks per class.
+"""Hidden checks (instructor only): stricter than the visible tests, a list of scenarios per class.
 
-Each check exercises the student's class on one scenario (dtype, shapes, value range, mode)
+Each scenario exercises the student's class in one setting (dtype, shapes, value range, mode)
 and compares every quantity with a float64 reference (PyTorch where one exists, the formula
-otherwise) through the comparison engine. `run_class_checks` runs them all, turning
-exceptions and numeric warnings into failures, so it never raises and never writes to stderr.
-"""
-import traceback
-import warnings
-from dataclasses import dataclass, field
+otherwise) through the comparison engine. No reference solution is involved: where a check
+needs modules around the class under test it uses `layers_lib.grading.fixtures`.
 
+Graded cells of `[2]` call `assert_class_passes` between `### BEGIN/END HIDDEN TESTS`, so the
+release never names this module; the instructor's checker (`python -m layers_lib.course check`)
+runs the visible tests and these.
+"""
 import numpy as np
 
-from . import magnitude
-from .compare import compare
-from .seed_tests import SEED_TESTS
-from .testkit import display_html_report, torch_forward_backward
+from layers_lib.grading import magnitude
+from layers_lib.grading.fixtures import Roll, Sine
+from layers_lib.grading.runner import as_namespace, run_class_checks
+from layers_lib.grading.testkit import display_html_report, torch_forward_backward
+from layers_lib.grading.visible_tests import GRADED_NAMES
 
 DTYPES = (np.float32, np.float64)
 SHAPES = ((1, 5), (3, 7), (16, 4))          # batch 1, non-square
-
-
-@dataclass
-class ClassResult:
-    """Outcome of all checks of one class: `failures` is a list of {quantity, message}."""
-    name: str
-    passed: bool = True
-    failures: list = field(default_factory=list)
-    comparisons: list = field(default_factory=list)
-
-    def fail(self, quantity, message, comparison=None):
-        self.passed = False
-        self.failures.append({"quantity": quantity, "message": message})
-        if comparison is not None:
-            self.comparisons.append(comparison)
-
-    def to_dict(self):
-        return {"passed": self.passed, "failures": self.failures}
-
-
-class _Checker:
-    """Collects comparisons for one class; stops a scenario at its first failure."""
-
-    def __init__(self, result):
-        self.result = result
-
-    def __call__(self, expected, got, quantity, scale=None, dtype=None, **diagnosis):
-        c = compare(expected, got, layer=self.result.name, quantity=quantity, dtype=dtype,
-                    scale=scale, **diagnosis)
-        if not c.ok:
-            self.result.fail(quantity, c.message, c)
-            raise _Stop
-        return c
-
-
-class _Stop(Exception):
-    pass
 
 
 def _data(shape, dtype, low=-10, high=10):
@@ -198,35 +162,39 @@ def _scaling(cls, check, ns):
 
 
 def _sequential(cls, check, ns):
-    """A deeper chain of the reference layers inside the student's Sequential, against torch."""
+    """Ungraded fixture modules (two parameterised, two mixing features) in the student's
+    Sequential, against the same chain in PyTorch."""
     import torch
-
-    import layers_lib as ref_lib
+    n = 6
     for dtype in DTYPES:
-        torch_model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+        fixtures = [Sine(_data(n, dtype, 0.5, 1.5)), Roll(1), Sine(_data(n, dtype, -1.5, -0.5)), Roll(2)]
         model = cls()
-        for t in torch_model:
-            if isinstance(t, torch.nn.Linear):
-                layer = ref_lib.Linear(t.in_features, t.out_features)
-                layer.W = t.weight.detach().numpy().T.astype(dtype)
-                layer.b = t.bias.detach().numpy().astype(dtype)
-            else:
-                layer = ref_lib.ReLU()
-            model.add(layer)
-        x, g = _data((4, 5), dtype), _data((4, 3), dtype)
+        for module in fixtures:
+            model.add(module)
+        x, g = _data((4, n), dtype, -2, 2), _data((4, n), dtype)
         out, grad = _run_layer(model, x, g, params=True)
-        ref = torch_forward_backward(x, g, torch_model)
-        where = f" ({np.dtype(dtype).name}, Linear-ReLU-Linear)"
+        twin = torch.nn.Sequential(*[m.torch_twin() for m in fixtures])
+        ref = torch_forward_backward(x, g, twin)
+        where = f" ({np.dtype(dtype).name}, Sine-Roll-Sine-Roll)"
         check(ref.output, out, "output" + where, None, dtype)
         check(ref.grad_input, grad, "grad_input" + where, None, dtype)
         params = model.get_grad_params()
-        if len(params) != 3:
-            check(np.zeros(3), np.zeros(len(params)), "get_grad_params(): one list per module")
-        check(ref.layer[2].weight.grad.numpy().T, params[2][0], "get_grad_params()[2][0]" + where, None)
+        if len(params) != len(fixtures):
+            check.fail("get_grad_params()", f"{len(params)} lists for {len(fixtures)} modules "
+                                            "(expected one list per module, [] for no parameters)")
+        for k in (0, 2):
+            check(ref.layer[k].params[0].grad.numpy(), params[k][0], f"get_grad_params()[{k}][0]" + where,
+                  None, dtype)
+        if len(params[1]) or len(params[3]):
+            check.fail("get_grad_params()", "a module without parameters must give an empty list")
         model.evaluate()
         for k, module in enumerate(model.modules):
             if module.training:
-                check(np.zeros(1), np.ones(1), f"modules[{k}].training after evaluate()")
+                check.fail("evaluate()", f"modules[{k}].training is still True after evaluate()")
+        model.train()
+        for k, module in enumerate(model.modules):
+            if not module.training:
+                check.fail("train()", f"modules[{k}].training is still False after train()")
 
 
 def _dropout(cls, check, ns):
@@ -246,11 +214,12 @@ def _dropout(cls, check, ns):
             low, high = stats.binom.interval(1 - 1e-6, x.size, p)
             dropped = int((~kept).sum())
             if not low <= dropped <= high:
-                check(np.asarray(float(x.size * p)), np.asarray(float(dropped)),
-                      f"number of dropped elements{where} (expected {low:.0f}..{high:.0f})")
+                check.fail("number of dropped elements" + where,
+                           f"dropped {dropped} of {x.size}, expected {low:.0f}..{high:.0f}")
             rows, cols = kept.all(axis=1) | (~kept).all(axis=1), kept.all(axis=0) | (~kept).all(axis=0)
             if p == 0.5 and (rows.all() or cols.all()):
-                check(np.zeros(1), np.ones(1), "mask independence: whole rows or columns share one value")
+                check.fail("mask" + where, "whole rows or columns share one value: draw the mask "
+                                           "independently for every element")
             g = _data(x.shape, dtype, 1, 2)
             grad = layer.backward(x, g)
             check(np.where(kept, g / (1 - p), 0), grad, "grad_input (the forward mask)" + where, None, dtype)
@@ -332,69 +301,19 @@ HIDDEN_CHECKS = {
     "sgd_momentum": _optimizer("sgd_momentum"),
     "adam_optimizer": _optimizer("adam_optimizer"),
 }
-GRADED_NAMES = tuple(HIDDEN_CHECKS)
+assert tuple(HIDDEN_CHECKS) == GRADED_NAMES, "every graded name has hidden checks, in order"
 
 
-def run_class_checks(name, namespace, include_seed=True, seed=0):
-    """Run the seed test (visible) and the hidden checks of `name` on `namespace[name]`.
-
-    Never raises: exceptions, missing classes and numeric warnings become failures.
-    """
-    result = ClassResult(name)
-    missing = [n for n in _needs(name) if not isinstance(namespace.get(n), type) and
-               not callable(namespace.get(n))]
-    if missing:
-        reason = getattr(namespace, "failure_reason", None)
-        for n in missing:
-            result.fail("load", reason(n) if reason else f"{n} is not defined")
-        return result
-    cls = namespace.get(name)
-    scenarios = []
-    if include_seed and name in SEED_TESTS:
-        test, needs = SEED_TESTS[name]
-        scenarios.append(("visible test", lambda c, chk, ns: test(*[ns[n] for n in needs])))
-    scenarios += [("hidden check", s) for s in HIDDEN_CHECKS[name]]
-    check = _Checker(result)
-    for label, scenario in scenarios:
-        np.random.seed(seed)
-        try:
-            with warnings.catch_warnings(record=True) as caught, np.errstate(
-                    over="warn", divide="warn", invalid="warn", under="ignore"):
-                warnings.simplefilter("always")
-                scenario(cls, check, namespace)
-            numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
-            if numeric:
-                result.fail("warnings", f"{name} raised a numeric warning ({label}): "
-                                        f"{numeric[0].message} — unstable formula (overflow / log(0))?")
-        except _Stop:
-            pass
-        except AssertionError as exc:
-            result.fail(label, str(exc))
-        except Exception as exc:                   # noqa: BLE001 - student code may raise anything
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            result.fail(label, f"{name} raised {type(exc).__name__}: {exc} "
-                               f"(in {frame.name}, line {frame.lineno})")
-        if not result.passed:
-            break
-    return result
-
-
-def _needs(name):
-    return SEED_TESTS[name][1] if name in SEED_TESTS else (name,)
-
-
-class _Namespace(dict):
-    """A dict that also knows why a name is missing (from a LoadedSubmission)."""
-
-    def __init__(self, loaded):
-        super().__init__(loaded.namespace)
-        self.failure_reason = loaded.failure_reason
+def run_hidden_checks(name, loaded, include_visible=False, seed=0):
+    """ClassResult of the hidden checks of `name` (and the visible test with `include_visible`)."""
+    return run_class_checks(name, as_namespace(loaded), include_visible=include_visible, seed=seed,
+                            extra_scenarios=[("hidden check", s) for s in HIDDEN_CHECKS[name]])
 
 
 def check_submission(loaded, names=GRADED_NAMES):
-    """{name: ClassResult} for every graded name of a LoadedSubmission."""
-    namespace = _Namespace(loaded)
-    return {name: run_class_checks(name, namespace) for name in names}
+    """{name: ClassResult} of the visible tests and the hidden checks of every graded name."""
+    namespace = as_namespace(loaded)
+    return {name: run_hidden_checks(name, namespace, include_visible=True) for name in names}
 
 
 def assert_class_passes(name, loaded):
@@ -404,8 +323,7 @@ def assert_class_passes(name, loaded):
     (heatmaps of expected, got and difference), which nbgrader's feedback and nbconvert keep,
     where widgets cannot render.
     """
-    result = run_class_checks(name, _Namespace(loaded) if hasattr(loaded, "namespace") else loaded,
-                              include_seed=False)
+    result = run_hidden_checks(name, loaded)
     if not result.passed:
         display_html_report(result.comparisons)
         raise AssertionError("\n".join(f"[{f['quantity']}] {f['message']}" for f in result.failures))

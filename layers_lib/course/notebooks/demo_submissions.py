@@ -1,7 +1,7 @@
 """Writes the bundled demo submissions (demo_submissions/<student>/*.ipynb) from the release:
 each student's notebooks are the release with some solution cells filled from the source.
 
-    python -m layers_lib.nbtools.demo_submissions [--check]
+    python -m layers_lib.course.notebooks.demo_submissions [--check]
 """
 import argparse
 import re
@@ -10,8 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[2]
-SOURCE, RELEASE, OUT = ROOT / "source" / "task8", ROOT / "release" / "task8", ROOT / "demo_submissions"
+from ..paths import DEMO_SUBMISSIONS as OUT, RELEASE, SOURCE
 ALL = "all"
 
 # Bugs students really make, as (solution grade_id, old text, new text) edits of the reference.

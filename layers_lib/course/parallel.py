@@ -1,6 +1,6 @@
 """Parallel `nbgrader autograde`: one nbgrader process per student, N at a time.
 
-    python -m layers_lib.parallel autograde ASSIGNMENT [--workers N] [--root DIR]
+    python -m layers_lib.course.parallel autograde ASSIGNMENT [--workers N] [--root DIR]
                                  [--student GLOB] [--transport ipc|tcp] [nbgrader options ...]
 
 nbgrader grades students one after another (jupyter/nbgrader#174), and its SQLite gradebook
@@ -78,7 +78,7 @@ def submitted_students(coursedir, assignment, pattern="*"):
 
 def sqlite_path(db_url):
     if not db_url.startswith("sqlite:///"):
-        raise SystemExit(f"layers_lib.parallel shards SQLite gradebooks only, not {db_url!r} "
+        raise SystemExit(f"layers_lib.course.parallel shards SQLite gradebooks only, not {db_url!r} "
                          "(with a server database, run nbgrader processes directly)")
     return Path(db_url[len("sqlite:///"):])
 
@@ -124,7 +124,7 @@ def merge_submission(shard_url, master_url, assignment, student):
 
 
 def _nbgrader_env():
-    """The environment of layers_lib.pipeline.nbgrader: alembic on PATH, one BLAS thread."""
+    """The environment of layers_lib.course.pipeline.nbgrader: alembic on PATH, one BLAS thread."""
     env = dict(os.environ)
     # nbgrader runs `alembic` as a program: the interpreter's bin directory must be on PATH
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
@@ -193,7 +193,7 @@ def autograde(root, assignment, workers=None, students="*", nbgrader_args=(), tr
                     f"({seconds:.1f} s){'' if result.merged else ', nothing to merge'}")
     with open(logfile or root / "nbgrader.log", "a", encoding="utf-8") as out:
         for student in names:
-            out.write(f"\n# layers_lib.parallel: {student}\n{results[student].log}")
+            out.write(f"\n# layers_lib.course.parallel: {student}\n{results[student].log}")
     return results
 
 

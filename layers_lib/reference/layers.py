@@ -5,7 +5,7 @@ Every layer keeps the input's dtype: float32 in gives float32 out.
 """
 import numpy as np
 
-from .base import Module
+from ..contract import Module
 
 
 class Sequential(Module):
