@@ -25,12 +25,12 @@ c.OverwriteCells.add_missing_cells = True
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
 
-# --- Tamper-proof autograde (layers_lib/grading/preprocessors.py; appended by its author) ------
+# --- Tamper-proof autograde (layers_lib/course/nbgrader_steps/, one step per file) -------------
 # Sanitize: ClearOutput, SanitizeNotebook, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
 # FailUnreadableNotebook, CheckCellMetadata. [2] is rebuilt from the gradebook (only the source
 # cells, source order, canonical metadata); other notebooks get their nbgrader metadata reset.
 # An unreadable notebook scores 0 instead of failing the student. Autograde: ResilientExecute
 # (Execute that restarts dead/hung kernels and caps the kernel's memory) instead of Execute.
-from layers_lib.course.nbgrader_steps.preprocessors import configure_autograde  # noqa: E402
+from layers_lib.course.nbgrader_steps.config import configure_autograde  # noqa: E402
 
 configure_autograde(c, rebuild_notebooks=["[2]task8_test_modules"], memory_limit_mb=4096)

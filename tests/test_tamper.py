@@ -1,5 +1,5 @@
 """Tamper-proof autograding: the real `nbgrader autograde` (the course's nbgrader_config.py, with
-layers_lib.course.nbgrader_steps.preprocessors installed) over the corpus of bad submissions in
+layers_lib.course.nbgrader_steps installed) over the corpus of bad submissions in
 tests/corpus/build.py, all graded as students of ONE course in ONE run.
 
 Asserted: the run never crashes (exit code 0, no student fails), every graded cell of every
@@ -21,7 +21,12 @@ import pytest
 from corpus.build import ADA, CASES, MODULES, POINTS, TESTS, build_case
 from corpus.course import make_course, submit
 from layers_lib.course import pipeline
-from layers_lib.course.nbgrader_steps import preprocessors as pp
+from layers_lib.course.nbgrader_steps.config import configure_autograde
+from layers_lib.course.nbgrader_steps.execute import ResilientExecute
+from layers_lib.course.nbgrader_steps.exporter import TolerantNotebookExporter
+from layers_lib.course.nbgrader_steps.reading import UNREADABLE, read_submission
+from layers_lib.course.nbgrader_steps.sanitize import SanitizeNotebook
+from layers_lib.course.nbgrader_steps.unreadable import FailUnreadableNotebook
 from layers_lib.grading.loader import load_submission
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,7 +151,7 @@ def test_failures_happen_the_intended_way(corpus_run):
         assert errors("invalid_json_tests", cell) == ["RuntimeError"]
     assert "could not be read" in cell_outputs(autograded(corpus_run, "invalid_json_tests"), "test_linear")[0].evalue
     placeholder = autograded(corpus_run, "invalid_json_modules", MODULES)
-    assert placeholder.metadata[pp.UNREADABLE].startswith("invalid JSON")
+    assert placeholder.metadata[UNREADABLE].startswith("invalid JSON")
     # a million lines printed while [1] runs: LimitOutput keeps 1000, the notebooks stay small
     huge = autograded(corpus_run, "huge_output", MODULES)
     text = "".join(o.get("text", "") for o in cell_outputs(huge, "scaling_solution"))
@@ -159,7 +164,7 @@ def test_failures_happen_the_intended_way(corpus_run):
 # --- fast checks, no nbgrader run ----------------------------------------------------------
 
 def _read(data):
-    return pp.read_submission(io.BytesIO(data) if isinstance(data, bytes) else io.StringIO(data))
+    return read_submission(io.BytesIO(data) if isinstance(data, bytes) else io.StringIO(data))
 
 
 @pytest.mark.parametrize("text", ["", "{", '{"cells": 5}', "[1, 2]", b"\xff\xfe{}",
@@ -167,28 +172,28 @@ def _read(data):
                                   '{"cells": [{"cell_type": "code", "source": 7, "metadata": {}}]}'])
 def test_an_unreadable_file_becomes_a_flagged_placeholder(text):
     nb = _read(text)
-    assert pp.UNREADABLE in nb.metadata
+    assert UNREADABLE in nb.metadata
     assert [c.cell_type for c in nb.cells] == ["markdown"]
 
 
 def test_a_readable_notebook_is_read_unchanged():
     text = (ADA / TESTS).read_text(encoding="utf-8")
     nb = _read(text)
-    assert pp.UNREADABLE not in nb.metadata
+    assert UNREADABLE not in nb.metadata
     assert nb == nbformat.reads(text, as_version=4)
 
 
 def test_configure_autograde_puts_the_steps_in_nbgraders_chains():
     from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, Execute, OverwriteCells
     from traitlets.config import Config
-    c = pp.configure_autograde(Config())
+    c = configure_autograde(Config())
     sanitize = c.Autograde.sanitize_preprocessors
-    assert sanitize[0] is ClearOutput and sanitize[1] is pp.SanitizeNotebook
-    assert sanitize[sanitize.index(OverwriteCells) + 1] is pp.FailUnreadableNotebook
+    assert sanitize[0] is ClearOutput and sanitize[1] is SanitizeNotebook
+    assert sanitize[sanitize.index(OverwriteCells) + 1] is FailUnreadableNotebook
     assert sanitize[-1] is CheckCellMetadata
-    assert c.Autograde.autograde_preprocessors[0] is pp.ResilientExecute
+    assert c.Autograde.autograde_preprocessors[0] is ResilientExecute
     assert Execute not in c.Autograde.autograde_preprocessors
-    assert c.Autograde.exporter_class is pp.TolerantNotebookExporter
+    assert c.Autograde.exporter_class is TolerantNotebookExporter
 
 
 def test_cells_added_to_the_modules_notebook_are_ignored_by_the_loader(tmp_path):
@@ -218,7 +223,7 @@ def _graded(source, grade_id):
 def _execute(tmp_path, cells, **traits):
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    executor = pp.ResilientExecute(kernel_name="python3", **traits)
+    executor = ResilientExecute(kernel_name="python3", **traits)
     nb, _ = executor.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     return {c.metadata.get("nbgrader", {}).get("grade_id", "setup"): c.outputs for c in nb.cells}
 

@@ -13,13 +13,17 @@ reads /dev/null and fd 1 and 2 (the student's prints, warnings, tracebacks) go t
 grader passed as stderr.
 
     request  grader -> worker: 8-byte big-endian length, then a pickle. Trusted: the grader
-             made it (arrays, numbers, strings, reference layers; remote objects by handle).
+             made it (arrays, numbers, strings, fixture modules; remote objects by handle).
     reply    worker -> grader: 8-byte length, 4-byte JSON length, JSON, raw array bytes (each
              16-byte aligned). The grader decodes it with a restricted decoder: only plain data
              (None/bool/int/float/str, lists, tuples, dicts, ndarrays and NumPy scalars of
              numeric dtypes) and tagged references to objects that stay here ("obj", "for").
 
 Everything here is reachable by student code, so nothing here is trusted by the grader.
+
+Why this file is long: it runs as a standalone script and may import nothing of layers_lib
+(student code shares its interpreter), so its channel, encoder, import guard and piece loader
+cannot be split into modules of the package.
 """
 import builtins
 import io

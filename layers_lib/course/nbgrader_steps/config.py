@@ -1,0 +1,34 @@
+"""Installs the course's nbgrader steps into an nbgrader config (called from nbgrader_config.py).
+
+One function, so that nbgrader_config.py stays a list of settings and the chains are built from
+nbgrader's own defaults (a step a newer nbgrader adds stays in place).
+"""
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import ClearOutput, Execute, OverwriteCells
+
+from .execute import ResilientExecute
+from .exporter import TolerantNotebookExporter
+from .sanitize import SanitizeNotebook
+from .unreadable import FailUnreadableNotebook
+
+
+def configure_autograde(c, rebuild_notebooks=("[2]task8_test_modules",), memory_limit_mb=4096):
+    """Install the four pieces into an nbgrader config `c` (call it from nbgrader_config.py).
+
+    Starts from nbgrader's own chains, so a step a newer nbgrader adds stays in place:
+      sanitize:  ClearOutput, SanitizeNotebook, DeduplicateIds, OverwriteKernelspec,
+                 OverwriteCells, FailUnreadableNotebook, CheckCellMetadata
+      autograde: ResilientExecute (instead of Execute), IgnorePattern, ... (unchanged)
+    `c.Execute.*` settings (timeout, ...) still apply: ResilientExecute is an Execute.
+    """
+    sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    sanitize.insert(sanitize.index(ClearOutput) + 1, SanitizeNotebook)
+    sanitize.insert(sanitize.index(OverwriteCells) + 1, FailUnreadableNotebook)
+    autograde = [ResilientExecute if p is Execute else p
+                 for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+    c.Autograde.exporter_class = TolerantNotebookExporter
+    c.Autograde.sanitize_preprocessors = sanitize
+    c.Autograde.autograde_preprocessors = autograde
+    c.SanitizeNotebook.rebuild_notebooks = list(rebuild_notebooks)
+    c.ResilientExecute.memory_limit_mb = memory_limit_mb
+    return c

@@ -1,0 +1,2 @@
+print(best_history.summary())
+plot_history(best_history)
