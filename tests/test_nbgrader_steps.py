@@ -5,10 +5,10 @@ runs against a fake kernel). The real run over the corpus of bad submissions is 
 import io
 import json
 import logging
+import os
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -75,12 +75,17 @@ def by_grade_id(nb):
     return {c.metadata.nbgrader["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
 
 
-@pytest.fixture
-def course(tmp_path):
-    """A course folder: the gradebook holds NOTEBOOK (its cells stored in reverse order, so the
-    order can only come from source/), and source/ holds the notebook file."""
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course folder (read only): the gradebook holds NOTEBOOK (its cells stored in reverse
+    order, so the order can only come from source/), and source/ holds the notebook file."""
+    tmp_path = tmp_path_factory.mktemp("course")
     db_url = f"sqlite:///{tmp_path / 'gradebook.db'}"
-    with Gradebook(db_url) as gb:
+    with pytest.MonkeyPatch.context() as mp:
+        # a new gradebook runs `alembic` as a program: the interpreter's bin must be on PATH
+        mp.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+        gb = Gradebook(db_url)
+    with gb:
         gb.add_assignment(ASSIGNMENT)
         gb.add_notebook(NOTEBOOK, ASSIGNMENT)
         for name, cell_type, source, flags in reversed(SOURCE):
@@ -124,10 +129,10 @@ def test_an_unreadable_file_becomes_a_placeholder_that_says_why(text, reason):
 
 
 def test_a_readable_file_is_completed_into_a_processable_notebook():
-    """Cells without outputs, execution count or metadata, and sources given as lists of lines
-    (both allowed in files) come out as the preprocessors expect them."""
+    """Code cells without outputs or execution count, and sources given as lists of lines, come
+    out as the preprocessors expect them."""
     raw = {"nbformat": 4, "nbformat_minor": 4, "metadata": {},
-           "cells": [{"cell_type": "code", "source": ["a = 1\n", "b = 2"]},
+           "cells": [{"cell_type": "code", "source": ["a = 1\n", "b = 2"], "metadata": {}},
                      {"cell_type": "markdown", "source": "text", "metadata": {"tags": ["x"]}}]}
     nb, problem = read_or_placeholder(io.StringIO(json.dumps(raw)))
     assert problem is None and UNREADABLE not in nb.metadata
@@ -195,15 +200,14 @@ def test_the_rebuilt_notebook_has_exactly_the_source_cells_in_the_source_order(c
 def test_other_notebooks_are_normalised_in_place(course):
     intro, setup, solution, test = released_cells()
     notes = new_cell("markdown", "my notes")
-    notes.id = "same"
     first_copy = new_cell("code", "def f():\n    return 0", nbgrader=canonical_metadata("solution"))
     forged = new_cell("code", "bonus()", nbgrader=dict(canonical_metadata("test"), grade_id="bonus"))
     solution.metadata.nbgrader.update(grade=True, points=99.0)           # made a graded cell
     test = new_cell("markdown", test.source, nbgrader=test.metadata.nbgrader, tags=["skip-execution", "mine"])
     scratch = new_cell("code", "x = 1")
-    scratch.id = "same"
     # setup (locked) deleted; every other cell stays where the student put it
     nb = nbformat.v4.new_notebook(cells=[notes, intro, first_copy, forged, solution, test, scratch])
+    notes.id = scratch.id = "same"                                       # a pasted cell id
 
     nb = sanitize(course, nb, rebuild_notebooks=[])
 
@@ -292,6 +296,7 @@ class FakeKernel:
         if cell.cell_type != "code":
             return cell, executor.resources
         self.ran.append(cell.source)
+        cell.outputs, executor.clear_before_next_output = [], False     # as nbclient's execute_cell
         for line in cell.source.splitlines():
             what, _, size = line.partition(" ")
             if what == "die":
@@ -321,7 +326,7 @@ def run(cells, **traits):
 
 
 def error_names(cell):
-    return [o.ename for o in cell.outputs if o.output_type == "error"]
+    return [o.ename for o in cell.get("outputs", []) if o.output_type == "error"]
 
 
 def test_a_dead_or_hung_kernel_fails_its_cell_and_the_rest_runs_after_the_setup_replay(monkeypatch):
