@@ -257,9 +257,9 @@ def test_proxies_forward_attributes_methods_and_class_attributes(tmp_path):
         model = sub.namespace["Sequential"]()
         relu = sub.namespace["ReLU"]()
         model.add(relu)
-        model.add(L.Linear(2, 2))
+        model.add(Sine(np.ones(2)))                  # a fixture module sent by the grader
         assert model.modules[0] is relu and model.modules[0] is model.modules[0]
-        assert type(model.modules[1]).__module__ == "layers_lib.layers"
+        assert type(model.modules[1]).__module__ == "layers_lib.grading.fixtures"
         model.evaluate()
         assert [m.training for m in model.modules] == [False, False]
 

@@ -8,7 +8,7 @@ the per-cell scores it deserves (0 where it is broken or cheats, full marks for 
 classes), the correct student `ada_complete` keeps full marks next to all the bad ones, and the
 failures happen the intended way (MemoryError, timeout, dead kernel, not a stray crash).
 
-Cases that only the isolation worker (layers_lib/grading/isolation.py) can grade right are
+Cases that only the isolation worker (layers_lib/grading/isolation/) can grade right are
 xfail(strict=True): they flip to failures-of-xfail, i.e. must be un-marked, when it lands.
 """
 import io

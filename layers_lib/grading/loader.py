@@ -25,12 +25,9 @@ class Piece:
     source: str
 
 
-@dataclass
-class LoadedSubmission:
-    """The names a submission defines, and what went wrong while defining them."""
-    path: str
-    namespace: dict = field(default_factory=dict)
-    errors: list = field(default_factory=list)     # (label, names it would define, message)
+class SubmissionNames:
+    """What the checks ask of a loaded submission, answered from its `path`, `namespace` and
+    `errors`: shared by LoadedSubmission and isolation.IsolatedSubmission."""
 
     def get(self, name):
         return self.namespace.get(name)
@@ -59,6 +56,14 @@ class LoadedSubmission:
             if name in names:
                 return f"{name} failed to load ({label}): {message}"
         return f"{name} is not defined in {Path(self.path).name}"
+
+
+@dataclass
+class LoadedSubmission(SubmissionNames):
+    """The names a submission defines, and what went wrong while defining them."""
+    path: str
+    namespace: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)     # (label, names it would define, message)
 
 
 class SubmissionError(Exception):
