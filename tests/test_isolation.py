@@ -431,3 +431,13 @@ def test_the_worker_module_is_not_reachable_through_main(tmp_path):
     probe = "def probe():\n    import __main__\n    return sorted(n for n in vars(__main__) if not n.startswith('__'))\n"
     with IsolatedSubmission(submission(tmp_path, probe)) as sub:
         assert sub.namespace["probe"]() == []
+
+
+def test_a_stub_says_which_method_is_not_implemented(tmp_path):
+    path = tmp_path / "stub.py"
+    path.write_text("class Module:\n    def forward(self, x):\n        return self.update_output(x)\n\n\n"
+                    "class ReLU(Module):\n    def update_output(self, input):\n"
+                    "        raise NotImplementedError()\n")
+    with IsolatedSubmission(path) as sub:
+        with pytest.raises(NotImplementedError, match=r"ReLU.forward: update_output is not implemented yet"):
+            sub.namespace["ReLU"]().forward(np.ones((1, 2)))

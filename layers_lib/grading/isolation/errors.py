@@ -109,7 +109,12 @@ def student_exception(error, label, memory_mb):
         except Exception:          # noqa: BLE001
             exc = SubmissionRaised(f"{name}: {message}")
     frame = error.get("frame")
-    return exc, frame if isinstance(frame, dict) else None
+    frame = frame if isinstance(frame, dict) else None
+    if type(exc) is NotImplementedError and not error["message"]:
+        method = printable_text(frame.get("name"), 100) if frame else "a method"
+        exc = NotImplementedError(f"{label}: {method} is not implemented yet (its stub still "
+                                  "raises NotImplementedError)")
+    return exc, frame
 
 
 def raise_with_frame(exc, frame):
