@@ -22,7 +22,7 @@ import numpy as np
 __all__ = [
     "Splits", "Standardizer", "load_digits_split", "make_moons", "make_spirals",
     "read_idx", "write_idx", "load_mnist_idx", "one_hot", "train_val_test_split",
-    "standardize", "iterate_minibatches",
+    "standardize", "iterate_minibatches", "check_positive_int",
 ]
 
 
@@ -100,7 +100,8 @@ def standardize(X_train, *X_others, eps=1e-8):
     return (scaler.transform(X_train), *(scaler.transform(X) for X in X_others), scaler)
 
 
-def _check_positive_int(name, value):
+def check_positive_int(name, value):
+    """Raise ValueError naming ``name`` unless ``value`` is an int >= 1 (bool is not an int here)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
@@ -116,7 +117,7 @@ def one_hot(labels, n_classes, dtype=np.float32):
     Returns a (N, C) array with a single 1 per row.
     """
     labels = np.asarray(labels)
-    _check_positive_int("n_classes", n_classes)
+    check_positive_int("n_classes", n_classes)
     if labels.ndim != 1:
         hint = " (already one-hot? use labels.argmax(axis=1))" if labels.ndim == 2 else ""
         raise ValueError(f"labels must be a 1-D array of class indices, got shape {labels.shape}{hint}")
@@ -433,7 +434,7 @@ def iterate_minibatches(X, y, batch_size, shuffle=True, seed=None):
     n = len(X)
     if y is not None and len(y) != n:
         raise ValueError(f"X has {n} samples but y has {len(y)}")
-    _check_positive_int("batch_size", batch_size)
+    check_positive_int("batch_size", batch_size)
     order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):
         idx = order[start:start + batch_size]

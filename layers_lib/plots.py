@@ -15,7 +15,8 @@ from matplotlib.figure import Figure
 
 from .training import predict
 
-__all__ = ["plot_history", "plot_confusion_matrix", "plot_misclassified", "plot_decision_boundary"]
+__all__ = ["plot_history", "live_history", "plot_confusion_matrix", "plot_misclassified",
+           "plot_decision_boundary"]
 
 
 class NotebookFigure(Figure):
@@ -68,6 +69,32 @@ def plot_history(histories, show_batches=True):
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     return fig
+
+
+def live_history(show_batches=True):
+    """A callback for ``train(..., on_epoch=live_history())`` that redraws ``plot_history``
+    after every epoch, in one notebook output that is updated in place.
+
+    Returns None outside IPython (or without IPython installed): ``train`` then draws nothing.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return None
+    if get_ipython() is None:
+        return None
+    handle = None
+
+    def update(history):
+        nonlocal handle
+        fig = plot_history(history, show_batches=show_batches)
+        if handle is None:
+            handle = display(fig, display_id=True)
+        else:
+            handle.update(fig)
+
+    return update
 
 
 def plot_confusion_matrix(cm, class_names=None, normalize=False, ax=None):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .data import _check_positive_int, iterate_minibatches, one_hot
+from .data import check_positive_int, iterate_minibatches, one_hot
 
 __all__ = ["History", "train", "evaluate", "predict", "forward_in_batches", "accuracy",
            "confusion_matrix"]
@@ -159,33 +159,9 @@ def evaluate(model, criterion, X, y, n_classes, batch_size=1024):
     return total / len(y), float(np.mean(outputs.argmax(axis=1) == y))
 
 
-def _live_plot():
-    """A callback redrawing the curves once per epoch in a notebook, or None outside IPython."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:
-        return None
-    if get_ipython() is None:
-        return None
-    from .plots import plot_history
-
-    handle = None
-
-    def update(history):
-        nonlocal handle
-        fig = plot_history(history)
-        if handle is None:
-            handle = display(fig, display_id=True)
-        else:
-            handle.update(fig)
-
-    return update
-
-
 def train(model, criterion, optimizer, optimizer_config, X_train, y_train, *, epochs,
           batch_size, X_val=None, y_val=None, n_classes=None, seed=0, progress=True,
-          live_plot=False):
+          on_epoch=None):
     """Train ``model`` with minibatch gradient descent; return a History.
 
     Each step: zero the parameter gradients, forward, loss, criterion backward, model
@@ -205,7 +181,8 @@ def train(model, criterion, optimizer, optimizer_config, X_train, y_train, *, ep
     - seed: seed of the minibatch order (a new order every epoch, same sequence every run).
       Weight initialisation and Dropout masks use their own randomness.
     - progress: show a tqdm progress bar (a widget in notebooks); False prints nothing.
-    - live_plot: redraw loss/accuracy curves after every epoch when running in IPython.
+    - on_epoch: called as ``on_epoch(history)`` after every epoch, e.g.
+      ``plots.live_history()`` to redraw the curves in a notebook.
 
     Returns a History. The model is left in the train/eval mode it was in before.
     Raises FloatingPointError naming the epoch and batch if the output or loss becomes
@@ -215,8 +192,8 @@ def train(model, criterion, optimizer, optimizer_config, X_train, y_train, *, ep
     if len(X_train) != len(y_train) or len(y_train) == 0:
         raise ValueError(f"X_train has {len(X_train)} samples and y_train {len(y_train)}; "
                          "they must agree and be non-empty")
-    _check_positive_int("epochs", epochs)
-    _check_positive_int("batch_size", batch_size)
+    check_positive_int("epochs", epochs)
+    check_positive_int("batch_size", batch_size)
     has_val = X_val is not None and y_val is not None
     if (X_val is None) != (y_val is None):
         raise ValueError("pass both X_val and y_val, or neither")
@@ -227,7 +204,6 @@ def train(model, criterion, optimizer, optimizer_config, X_train, y_train, *, ep
     rng = np.random.default_rng(seed)
     state = {}
     history = History(batches_per_epoch=-(-len(X_train) // batch_size))
-    redraw = _live_plot() if live_plot else None
     bar = None
     if progress:
         from tqdm.auto import tqdm  # only imported when asked for: tqdm writes to stderr
@@ -269,8 +245,8 @@ def train(model, criterion, optimizer, optimizer_config, X_train, y_train, *, ep
                         stats.update(val_loss=history.val_loss[-1], val_acc=history.val_acc[-1])
                     bar.set_postfix({k: f"{v:.4f}" for k, v in stats.items()})
                     bar.update(1)
-                if redraw is not None:
-                    redraw(history)
+                if on_epoch is not None:
+                    on_epoch(history)
         finally:
             if bar is not None:
                 bar.close()

@@ -4,8 +4,8 @@ import gzip
 import numpy as np
 import pytest
 
-from layers_lib.data import (Standardizer, iterate_minibatches, load_digits_split, load_mnist_idx,
-                             make_moons, make_spirals, one_hot, read_idx, standardize,
+from layers_lib.data import (Standardizer, check_positive_int, iterate_minibatches, load_digits_split,
+                             load_mnist_idx, make_moons, make_spirals, one_hot, read_idx, standardize,
                              train_val_test_split, write_idx)
 
 
@@ -289,6 +289,17 @@ def test_one_hot_values_and_dtype():
 def test_one_hot_rejects_bad_input(labels, n_classes, message):
     with pytest.raises(ValueError, match=message):
         one_hot(labels, n_classes)
+
+
+@pytest.mark.parametrize("value", [1, 7, np.int64(3), np.int32(1)])
+def test_check_positive_int_accepts_positive_integers(value):
+    assert check_positive_int("epochs", value) is None
+
+
+@pytest.mark.parametrize("value", [0, -2, 2.0, True, "3", None, np.float64(1.0)])
+def test_check_positive_int_names_the_argument(value):
+    with pytest.raises(ValueError, match=r"^epochs must be a positive integer, got "):
+        check_positive_int("epochs", value)
 
 
 # --------------------------------------------------------------------------- minibatches

@@ -12,8 +12,8 @@ from matplotlib.figure import Figure
 from layers_lib.reference import (Linear, LogSoftMax, Module, NLLCriterion, ReLU, Sequential, adam_optimizer,
                         sgd_momentum)
 from layers_lib.data import load_digits_split, make_moons, make_spirals
-from layers_lib.plots import (plot_confusion_matrix, plot_decision_boundary, plot_history,
-                              plot_misclassified)
+from layers_lib.plots import (live_history, plot_confusion_matrix, plot_decision_boundary,
+                              plot_history, plot_misclassified)
 from layers_lib.training import (History, accuracy, confusion_matrix, evaluate, forward_in_batches,
                                  predict, train)
 
@@ -231,8 +231,9 @@ def test_bad_arguments(digits, kwargs, message):
 
 def test_progress_false_is_silent_and_progress_true_draws_a_bar(digits, capsys):
     args = (NLLCriterion(), *SGD, digits.X_train, digits.y_train)
-    train(mlp(64, 10), *args, epochs=2, batch_size=64, progress=False, live_plot=True)
-    assert capsys.readouterr() == ("", "")  # live_plot outside IPython is a no-op too
+    assert live_history() is None  # outside IPython there is nothing to redraw
+    train(mlp(64, 10), *args, epochs=2, batch_size=64, progress=False, on_epoch=live_history())
+    assert capsys.readouterr() == ("", "")  # so live plotting outside IPython is a no-op too
     train(mlp(64, 10), *args, epochs=2, batch_size=64, progress=True)
     assert "2/2" in capsys.readouterr().err
 
@@ -310,7 +311,7 @@ def test_decision_boundary_on_spirals():
         plot_decision_boundary(model, np.zeros((4, 3), np.float32), np.zeros(4, np.int64))
 
 
-def test_live_plot_redraws_one_display_per_epoch_in_ipython(digits, monkeypatch):
+def test_live_history_redraws_one_display_per_epoch_in_ipython(digits, monkeypatch):
     import IPython
     import IPython.display
 
@@ -328,6 +329,30 @@ def test_live_plot_redraws_one_display_per_epoch_in_ipython(digits, monkeypatch)
     monkeypatch.setattr(IPython, "get_ipython", lambda: object())
     monkeypatch.setattr(IPython.display, "display", display)
     train(mlp(64, 10), NLLCriterion(), *SGD, digits.X_train, digits.y_train, epochs=3, batch_size=256,
-          progress=False, live_plot=True)
+          progress=False, on_epoch=live_history())
     assert len(shown) == 1 and len(updates) == 2
     assert all(isinstance(fig, Figure) for fig in shown + updates)
+
+
+def test_on_epoch_is_called_with_the_history_after_every_epoch(digits):
+    seen = []
+    history = train(mlp(64, 10), NLLCriterion(), *SGD, digits.X_train, digits.y_train, epochs=3,
+                    batch_size=256, X_val=digits.X_val, y_val=digits.y_val, progress=False,
+                    on_epoch=lambda h: seen.append((h, h.epochs, len(h.val_loss))))
+    assert [(epochs, n_val) for _, epochs, n_val in seen] == [(1, 1), (2, 2), (3, 3)]
+    assert all(h is history for h, _, _ in seen)
+
+
+def test_training_does_not_import_plots_or_ipython():
+    import ast
+    import inspect
+
+    import layers_lib.training as training
+
+    imported = set()
+    for node in ast.walk(ast.parse(inspect.getsource(training))):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(("." * node.level) + (node.module or ""))
+    assert not {name for name in imported if "plots" in name or name.startswith("IPython")}, imported
