@@ -20,7 +20,7 @@ HALF = {"linear_solution", "softmax_solution", "logsoftmax_solution", "relu_solu
 FILLED = {"ada_complete": ALL, "ben_blank": set(), "cleo_partial": HALF,
           "dan_transposed_and_dropout": ALL, "eve_unstable_softmax": ALL, "fay_syntax_error": ALL}
 
-_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.MULTILINE)
+_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
 
 
 def _solutions(source_nb):
