@@ -1,21 +1,21 @@
-"""Run a class's checks and collect the outcome, never raising.
+"""Run a class's checks into a part-by-part grade, never raising.
 
 A *scenario* is a function `scenario(cls, check, namespace)` that exercises the class under
 test and calls `check(expected, got, quantity, scale, dtype, **diagnosis)` for every quantity
-(or `check.fail(quantity, message)` for a failure that is not about values). The student
-runtime runs the visible tests (`visible_tests.VISIBLE_TESTS`) as scenarios; the instructor's
-hidden checks (`layers_lib.course.hidden_checks`) add their own through `extra_scenarios`.
+(or `check.fail(quantity, message)` for a failure that is not about values). The visible tests
+(`visible_tests.VISIBLE_TESTS`) report through `testkit.assert_matches` instead; both land in
+the same `grade.ClassGrade`. The student runtime runs the visible tests; the instructor's hidden
+checks (`layers_lib.course.hidden_checks`) add their scenarios through `extra_scenarios`.
 """
 from __future__ import annotations
 
-import traceback
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
 from .compare import compare
+from .grade import FAILED, ClassGrade, StopScenario
 from .visible_tests import GRADED_NAMES, VISIBLE_TESTS
 
 Scenario = Callable[[Any, "Checker", Mapping[str, Any]], None]
@@ -23,43 +23,57 @@ Scenario = Callable[[Any, "Checker", Mapping[str, Any]], None]
 
 @dataclass
 class ClassResult:
-    """Outcome of all checks of one class: `failures` is a list of {quantity, message}."""
+    """Outcome of all checks of one class: `failures` is a list of {quantity, message}
+    (the quantity is the failed part, or "load"); `parts` {part: passed}; `advice` the
+    warnings' advice (costing nothing)."""
     name: str
     passed: bool = True
     failures: list = field(default_factory=list)
     comparisons: list = field(default_factory=list)
+    points: float = 0.0
+    max_points: float = 0.0
+    parts: dict = field(default_factory=dict)
+    advice: list = field(default_factory=list)
+
+    @classmethod
+    def from_grade(cls, grade: ClassGrade) -> "ClassResult":
+        return cls(grade.name, grade.passed, grade.failures(), list(grade.comparisons), grade.points(),
+                   grade.max_points, {n: p.passed for n, p in grade.parts.items()}, list(grade.advice))
 
     def fail(self, quantity, message, comparison=None):
         self.passed = False
+        self.points = 0.0
         self.failures.append({"quantity": quantity, "message": message})
         if comparison is not None:
             self.comparisons.append(comparison)
 
     def to_dict(self):
-        return {"passed": self.passed, "failures": self.failures}
-
-
-class StopScenario(Exception):
-    """Raised by a Checker after the first failure: the rest of that scenario is skipped."""
+        return {"passed": self.passed, "points": self.points, "max_points": self.max_points,
+                "parts": self.parts, "failures": self.failures, "advice": self.advice}
 
 
 class Checker:
-    """Compares through the engine for one class; stops the scenario at its first failure."""
+    """`check(...)` of the scenarios: compares through the engine into the grade."""
 
-    def __init__(self, result: ClassResult):
-        self.result = result
+    def __init__(self, grade: ClassGrade):
+        self.grade = grade
 
     def __call__(self, expected, got, quantity, scale=None, dtype=None, **diagnosis):
-        c = compare(expected, got, layer=self.result.name, quantity=quantity, dtype=dtype,
+        if got is FAILED or self.grade.decided(quantity):
+            return None
+        c = compare(expected, got, layer=self.grade.name, quantity=quantity, dtype=dtype,
                     scale=scale, **diagnosis)
-        if not c.ok:
-            self.result.fail(quantity, c.message, c)
-            raise StopScenario
+        self.grade.record(quantity, c)
         return c
 
+    def condition(self, quantity: str, ok: bool, message: str):
+        """A check that is not about values (a count, a flag); the scenario goes on."""
+        self.grade.condition(quantity, ok, f"{self.grade.name}: {quantity}: {message}")
+
     def fail(self, quantity: str, message: str):
-        """A failure that is not a comparison of values (a flag, a count, a structure)."""
-        self.result.fail(quantity, f"{self.result.name}: {quantity}: {message}")
+        """A failure that is not a comparison of values (a flag, a count, a structure); the
+        rest of the scenario is skipped (it may depend on what failed)."""
+        self.grade.fail(quantity, f"{self.grade.name}: {quantity}: {message}")
         raise StopScenario
 
 
@@ -74,45 +88,39 @@ def visible_scenario(name: str) -> Scenario:
     return lambda cls, check, ns: test(*[ns[n] for n in needs])
 
 
+def missing_names(name: str, namespace: Mapping[str, Any]) -> list:
+    """(name, reason) of what the checks of `name` need and the submission does not define."""
+    reason = getattr(namespace, "failure_reason", None)
+    return [(n, reason(n) if reason else f"{n} is not defined")
+            for n in needed_names(name) if not callable(namespace.get(n))]
+
+
+def run_scenarios(grade: ClassGrade, namespace: Mapping[str, Any],
+                  scenarios: Iterable[tuple[str, Scenario]], seed: int = 0) -> ClassGrade:
+    """Run each scenario into `grade` (from the same global NumPy seed)."""
+    cls = namespace.get(grade.name)
+    for label, scenario in scenarios:
+        np.random.seed(seed)
+        with grade.checking(label):
+            scenario(cls, Checker(grade), namespace)
+    return grade
+
+
 def run_class_checks(name: str, namespace: Mapping[str, Any], *, include_visible: bool = True,
                      extra_scenarios: Iterable[tuple[str, Scenario]] = (), seed: int = 0) -> ClassResult:
     """Run the visible test of `name` (and any extra scenarios) on `namespace[name]`.
 
-    Never raises: exceptions, missing classes and numeric warnings become failures.
+    Never raises: exceptions and missing classes become failures of their parts.
     """
-    result = ClassResult(name)
-    missing = [n for n in needed_names(name) if not callable(namespace.get(n))]
+    missing = missing_names(name, namespace)
     if missing:
-        reason = getattr(namespace, "failure_reason", None)
-        for n in missing:
-            result.fail("load", reason(n) if reason else f"{n} is not defined")
+        result = ClassResult(name, max_points=ClassGrade(name).max_points)
+        for _, reason in missing:
+            result.fail("load", reason)
         return result
-    cls = namespace.get(name)
-    scenarios = [("visible test", visible_scenario(name))] if include_visible else []
-    scenarios += list(extra_scenarios)
-    check = Checker(result)
-    for label, scenario in scenarios:
-        np.random.seed(seed)
-        try:
-            with warnings.catch_warnings(record=True) as caught, np.errstate(
-                    over="warn", divide="warn", invalid="warn", under="ignore"):
-                warnings.simplefilter("always")
-                scenario(cls, check, namespace)
-            numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
-            if numeric:
-                result.fail("warnings", f"{name} raised a numeric warning ({label}): "
-                                        f"{numeric[0].message} — unstable formula (overflow / log(0))?")
-        except StopScenario:
-            pass
-        except AssertionError as exc:
-            result.fail(label, str(exc))
-        except Exception as exc:                   # noqa: BLE001 - student code may raise anything
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            result.fail(label, f"{name} raised {type(exc).__name__}: {exc} "
-                               f"(in {frame.name}, line {frame.lineno})")
-        if not result.passed:
-            break
-    return result
+    scenarios = [("visible tests", visible_scenario(name))] if include_visible else []
+    grade = run_scenarios(ClassGrade(name), namespace, [*scenarios, *extra_scenarios], seed)
+    return ClassResult.from_grade(grade)
 
 
 class SubmissionNamespace(dict):

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .compare import compare
+from .grade import FAILED, current_grade
 from .render import report_to_html, to_text
 
 RANDOM_SEED = 42
@@ -22,18 +23,48 @@ def generate_test_data(shape, dtype=np.float32, minval=-10, maxval=10):
     return np.random.uniform(minval, maxval, shape).astype(dtype)
 
 
-def custom_forward_backward(layer_input, next_layer_grad, custom_layer, return_params_grad=False):
+def run_step(quantity, method, *args):
+    """Call the student's `method(*args)`. While a graded cell collects its parts (see
+    `grade.ClassGrade.checking`), an exception fails the part of `quantity` only and FAILED is
+    returned; otherwise the exception propagates as usual."""
+    grade = current_grade()
+    if grade is None:
+        return method(*args)
+    try:
+        return method(*args)
+    except Exception as exc:                   # noqa: BLE001 - student code may raise anything
+        grade.step_raised(quantity, exc)
+        return FAILED
+
+
+def custom_forward_backward(layer_input, next_layer_grad, custom_layer, return_params_grad=False,
+                            where=""):
     """Run the student's layer: forward, backward, and (optionally) update_grad_params again.
 
     Returns a namespace with `output`, `grad_input` and, with `return_params_grad`,
-    `params_grad` (`custom_layer.get_grad_params()`).
+    `params_grad` (`custom_layer.get_grad_params()`). While a graded cell collects parts,
+    backward runs as its two halves (`update_grad_input`, then `update_grad_params`, which is
+    what `Module.backward` does), so a broken parameter gradient does not hide the input
+    gradient; `where` (" for large inputs") names the setting in the parts' quantities.
     """
-    output = custom_layer.forward(layer_input)
-    grad_input = custom_layer.backward(layer_input, next_layer_grad)
-    result = SimpleNamespace(output=output, grad_input=grad_input)
+    if current_grade() is None:
+        output = custom_layer.forward(layer_input)
+        grad_input = custom_layer.backward(layer_input, next_layer_grad)
+        result = SimpleNamespace(output=output, grad_input=grad_input)
+        if return_params_grad:
+            custom_layer.update_grad_params(layer_input, next_layer_grad)   # must be idempotent
+            result.params_grad = custom_layer.get_grad_params()
+        return result
+    output = run_step("output" + where, custom_layer.forward, layer_input)
+    if output is FAILED:
+        return SimpleNamespace(output=FAILED, grad_input=FAILED, params_grad=FAILED)
+    grad_input = run_step("grad_input" + where, custom_layer.update_grad_input, layer_input, next_layer_grad)
+    result = SimpleNamespace(output=output, grad_input=grad_input, params_grad=FAILED)
+    params = "parameter gradients" if return_params_grad else "grad_input"
+    run_step(params + where, custom_layer.update_grad_params, layer_input, next_layer_grad)
     if return_params_grad:
-        custom_layer.update_grad_params(layer_input, next_layer_grad)   # must be idempotent
-        result.params_grad = custom_layer.get_grad_params()
+        run_step(params + where, custom_layer.update_grad_params, layer_input, next_layer_grad)
+        result.params_grad = run_step(params + where, custom_layer.get_grad_params)
     return result
 
 
@@ -55,12 +86,27 @@ def assert_matches(expected, got, layer, quantity, magnitude=None, dtype=None, *
     `magnitude`: the scale of the terms behind each element (see layers_lib.grading.magnitude);
     `dtype`: the dtype `got` must have. Extra keywords go to the diagnosis (hypotheses=...).
     """
+    grade = current_grade()
+    if grade is not None and (got is FAILED or grade.decided(quantity)):
+        return None
     result = compare(expected, got, layer=layer, quantity=quantity, dtype=dtype, scale=magnitude,
                      **diagnosis)
+    if grade is not None:
+        grade.record(quantity, result)
+        return result
     if not result.ok:
         display_html_report([result])
         raise AssertionError(to_text(result))
     return result
+
+
+def assert_that(condition, layer, quantity, message):
+    """A check that is not a comparison of values (a count, a flag): fails with `message`."""
+    grade = current_grade()
+    if grade is None:
+        assert condition, message
+    else:
+        grade.condition(quantity, bool(condition), f"{layer}: {quantity}: {message}")
 
 
 def display_html_report(comparisons):

@@ -9,8 +9,8 @@ the magnitude of the terms; moving_variance is checked; failures say what is wro
 import numpy as np
 
 from . import magnitude
-from .testkit import (RANDOM_SEED, assert_matches, custom_forward_backward, generate_test_data,
-                      torch_forward_backward)
+from .testkit import (RANDOM_SEED, assert_matches, assert_that, custom_forward_backward,
+                      generate_test_data, run_step, torch_forward_backward)
 
 
 def seed_everything():
@@ -55,6 +55,17 @@ def softmax_like_test(layer_class, name, torch_module, scale_of):
         assert_matches(ref.output, custom.output, name, "output", scale["output"], np.float32)
         assert_matches(ref.grad_input, custom.grad_input, name, "grad_input", scale["grad_input"],
                        np.float32)
+    for _ in range(10):   # stable for logits of any size: no overflow, no NaN
+        custom_layer = layer_class()
+        layer_input = generate_test_data((batch_size, n_in), minval=-1e4, maxval=1e4)
+        next_layer_grad = generate_test_data((batch_size, n_in))
+        custom = custom_forward_backward(layer_input, next_layer_grad, custom_layer, where=" for large inputs")
+        ref = torch_forward_backward(layer_input, next_layer_grad, torch_module(torch))
+        scale = scale_of(layer_input, next_layer_grad)
+        assert_matches(ref.output, custom.output, name, "output for large inputs", scale["output"],
+                       np.float32)
+        assert_matches(ref.grad_input, custom.grad_input, name, "grad_input for large inputs",
+                       scale["grad_input"], np.float32)
 
 
 def test_softmax(SoftMax):
@@ -176,49 +187,52 @@ def test_dropout(Dropout):
         layer.train()
         layer_input = generate_test_data((batch_size, n_in), minval=1, maxval=5)
         next_layer_grad = generate_test_data((batch_size, n_in), minval=1, maxval=5)
-        layer_output = layer.update_output(layer_input)
-        kept = layer_output != 0
+        layer_output = run_step("output", layer.update_output, layer_input)
+        kept = np.asarray(layer_output) != 0
         assert_matches(np.where(kept, layer_input / (1. - p), 0), layer_output, "Dropout",
                        "output (kept values scaled by 1/(1-p))", None, np.float32,
                        hypotheses={"kept values are not rescaled by 1/(1-p)": np.where(kept, layer_input, 0),
                                    "kept values scaled by 1/p: p is the DROP probability":
                                        np.where(kept, layer_input / p, 0)})
-        layer_grad = layer.update_grad_input(layer_input, next_layer_grad)
+        layer_grad = run_step("grad_input", layer.update_grad_input, layer_input, next_layer_grad)
         assert_matches(np.where(kept, next_layer_grad / (1. - p), 0), layer_grad, "Dropout",
                        "grad_input (same mask as forward)", None, np.float32)
         layer.evaluate()
-        assert_matches(layer_input, layer.update_output(layer_input), "Dropout", "output (evaluate mode)",
-                       None, np.float32)
+        assert_matches(layer_input, run_step("output (evaluate mode)", layer.update_output, layer_input),
+                       "Dropout", "output (evaluate mode)", None, np.float32)
         layer = Dropout(0.0)
         layer.train()
-        assert_matches(layer_input, layer.update_output(layer_input), "Dropout", "output (p = 0)",
-                       None, np.float32)
+        assert_matches(layer_input, run_step("output (p = 0)", layer.update_output, layer_input),
+                       "Dropout", "output (p = 0)", None, np.float32)
     # the drop rate, and independence of the mask per element (not per row/column)
     for p, shape in [(0.8, (1000, 1)), (0.8, (1, 1000)), (0.3, (100, 100))]:
         layer = Dropout(p)
         layer.train()
-        layer_output = layer.update_output(generate_test_data(shape, minval=5, maxval=10))
-        dropped = int(np.sum(layer_output == 0))
-        low, high = stats.binom.interval(1 - 1e-6, layer_output.size, p)
-        assert low <= dropped <= high, (
-            f"Dropout(p={p}) on shape {shape}: dropped {dropped} of {layer_output.size} elements, "
-            f"expected {low:.0f}..{high:.0f} — p is the probability to DROP, and the mask must be drawn "
-            f"independently for every element")
+        layer_output = run_step("number of dropped elements", layer.update_output,
+                                generate_test_data(shape, minval=5, maxval=10))
+        dropped = int(np.sum(np.asarray(layer_output) == 0))
+        low, high = stats.binom.interval(1 - 1e-6, int(np.prod(shape)), p)
+        assert_that(low <= dropped <= high, "Dropout", "number of dropped elements",
+                    f"Dropout(p={p}) on shape {shape}: dropped {dropped} of {int(np.prod(shape))} elements, "
+                    f"expected {low:.0f}..{high:.0f} — p is the probability to DROP, and the mask must be "
+                    f"drawn independently for every element")
 
 
-def elementwise_test(layer_class, name, torch_layer, make_layer, alpha=1.0):
+def elementwise_test(layer_class, name, torch_layer, make_layer, alpha=1.0, large_inputs=False):
     torch = seed_everything()
     batch_size, n_in = 2, 4
-    for _ in range(100):
-        custom_layer, t_layer = make_layer(layer_class, torch)
-        layer_input = generate_test_data((batch_size, n_in))
-        next_layer_grad = generate_test_data((batch_size, n_in))
-        custom = custom_forward_backward(layer_input, next_layer_grad, custom_layer)
-        ref = torch_forward_backward(layer_input, next_layer_grad, t_layer)
-        scale = magnitude.elementwise(layer_input, next_layer_grad, ref.output, ref.grad_input, alpha)
-        assert_matches(ref.output, custom.output, name, "output", scale["output"], np.float32)
-        assert_matches(ref.grad_input, custom.grad_input, name, "grad_input", scale["grad_input"],
-                       np.float32)
+    settings = [(10, "", 100)] + ([(1e4, " for large inputs", 10)] if large_inputs else [])
+    for bound, where, repeats in settings:
+        for _ in range(repeats):
+            custom_layer, t_layer = make_layer(layer_class, torch)
+            layer_input = generate_test_data((batch_size, n_in), minval=-bound, maxval=bound)
+            next_layer_grad = generate_test_data((batch_size, n_in))
+            custom = custom_forward_backward(layer_input, next_layer_grad, custom_layer, where=where)
+            ref = torch_forward_backward(layer_input, next_layer_grad, t_layer)
+            scale = magnitude.elementwise(layer_input, next_layer_grad, ref.output, ref.grad_input, alpha)
+            assert_matches(ref.output, custom.output, name, "output" + where, scale["output"], np.float32)
+            assert_matches(ref.grad_input, custom.grad_input, name, "grad_input" + where,
+                           scale["grad_input"], np.float32)
 
 
 def test_relu(ReLU):
@@ -233,11 +247,12 @@ def test_leakyrelu(LeakyReLU):
 
 
 def test_elu(ELU):
-    elementwise_test(ELU, "ELU", None, lambda cls, torch: (cls(1.0), torch.nn.ELU(1.0)))
+    elementwise_test(ELU, "ELU", None, lambda cls, torch: (cls(1.0), torch.nn.ELU(1.0)), large_inputs=True)
 
 
 def test_softplus(SoftPlus):
-    elementwise_test(SoftPlus, "SoftPlus", None, lambda cls, torch: (cls(), torch.nn.Softplus()))
+    elementwise_test(SoftPlus, "SoftPlus", None, lambda cls, torch: (cls(), torch.nn.Softplus()),
+                     large_inputs=True)
 
 
 def nll_test(criterion_class, name, make_input, log_of_input):
@@ -250,7 +265,7 @@ def nll_test(criterion_class, name, make_input, log_of_input):
         target_labels = np.random.choice(n_in, batch_size)
         target = np.zeros((batch_size, n_in), np.float32)
         target[np.arange(batch_size), target_labels] = 1
-        custom_output = custom_layer.update_output(layer_input, target)
+        custom_output = run_step("loss", custom_layer.update_output, layer_input, target)
         x = torch.tensor(layer_input.astype(np.float64), requires_grad=True)
         torch_output = torch_layer(log_of_input(torch, x), torch.from_numpy(target_labels).long())
         torch_output.backward()
@@ -258,7 +273,7 @@ def nll_test(criterion_class, name, make_input, log_of_input):
         assert_matches(torch_output.item(), custom_output, name, "loss", scale["loss"],
                        hypotheses={"the loss is summed over the batch, not averaged":
                                    torch_output.item() * batch_size})
-        custom_grad = custom_layer.update_grad_input(layer_input, target)
+        custom_grad = run_step("grad_input", custom_layer.update_grad_input, layer_input, target)
         assert_matches(x.grad.numpy(), custom_grad, name, "grad_input", scale["grad_input"], np.float32,
                        batch_size=batch_size)
 
@@ -292,7 +307,7 @@ def optimizer_test(optimizer, name, make_torch_optimizer, config):
                          for group in variables]
             for t, g in zip(torch_params, [g for group in gradients for g in group]):
                 t.grad = torch.from_numpy(g.astype(np.float64))
-            optimizer(variables, gradients, config, state)       # updates `variables` in place
+            run_step("update", optimizer, variables, gradients, config, state)   # updates `variables` in place
             torch_optimizer.step()
             for k, (v, t) in enumerate(zip(flat, torch_params)):
                 assert_matches(t.detach().numpy(), v, name,

@@ -9,7 +9,7 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 
 INSPECTOR_CELLS = [
     "import numpy as np\n"
-    "import layers_lib as L\n"
+    "import layers_lib.reference as L\n"
     "from layers_lib.widgets import GradientInspector",
 
     "class BuggyLinear(L.Linear):\n"

@@ -163,9 +163,12 @@ class Case:
     # (three cases were xfail until the isolation worker landed: kernel_death_import and the
     # two cheat_modules_* cases; they flipped to passing with commit b1808c1)
     note: str = ""
+    partial: dict = None                   # graded cells that deserve part of their points
 
     def expected(self):
-        return {cell: (0.0 if cell in self.zero else float(p), float(p)) for cell, p in POINTS.items()}
+        partial = self.partial or {}
+        return {cell: (0.0 if cell in self.zero else float(partial.get(cell, p)), float(p))
+                for cell, p in POINTS.items()}
 
 
 TRANSPOSED_GRAD_W = replace(MODULES, "linear_solution", "self.grad_W = (input.T @ grad_output)",
@@ -267,19 +270,23 @@ CASES = {
                                    "return self.output.reshape(-1)"),
                            replace(MODULES, "relu_solution", "self.output = np.maximum(input, 0)",
                                    "self.output = np.maximum(input, 0).astype(np.float64)")],
-                          {"test_softplus", "test_linear", "test_relu"},
+                          partial={"test_softplus": 0.25, "test_linear": 1.5, "test_relu": 0.5},
                           note="SoftPlus returns NaN, Linear a flat vector (shape), ReLU float64 for "
-                               "float32 input (dtype)"),
+                               "float32 input (dtype): each loses its forward part (SoftPlus also "
+                               "its large-inputs part), the backward parts are right"),
     "cheat_added_cell_in_tests": Case([TRANSPOSED_GRAD_W, add_cell(TESTS, "about_test_linear", CHEAT_CELL)],
-                                      {"test_linear"}, note="the added cell is removed before execution"),
+                                      partial={"test_linear": 1.0},
+                                      note="the added cell is removed before execution; the "
+                                           "transposed grad_W costs the parameter-gradient part"),
     "cheat_test_cell_tampering": Case(
         [TRANSPOSED_GRAD_W, UNSTABLE_SOFTMAX,
          set_source(TESTS, "test_linear", "pass"),
          set_meta(TESTS, "test_linear", grade=False, locked=False, points=0),
          set_meta(TESTS, "test_softmax", tags=["skip-execution"]),
          set_meta(TESTS, "test_relu", points=100)],
-        {"test_linear", "test_softmax"},
-        note="test source `pass` with the grade flag removed; a skip-execution tag; points raised"),
+        partial={"test_linear": 1.0, "test_softmax": 1.5},
+        note="test source `pass` with the grade flag removed; a skip-execution tag; points raised: "
+             "all restored, so the bugs cost exactly their parts"),
     "metadata_tamper": Case(
         [add_cell(MODULES, "linear_solution", "x = 1", {"nbgrader": {
             "schema_version": 3, "grade": True, "solution": False, "locked": True, "task": False,

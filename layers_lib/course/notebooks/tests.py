@@ -9,9 +9,8 @@ from layers_lib.grading.visible_tests import GRADED_NAMES
 from .cells import free_code, given_code, markdown, notebook, test_code
 from .solutions import plain_source
 
-POINTS = {"Linear": 2, "SoftMax": 2, "LogSoftMax": 2, "BatchNormalization": 3, "Scaling": 1,
-          "Sequential": 2, "Dropout": 2, "ReLU": 1, "LeakyReLU": 1, "ELU": 1, "SoftPlus": 1,
-          "NLLCriterionUnstable": 1, "NLLCriterion": 1, "sgd_momentum": 1, "adam_optimizer": 2}
+from layers_lib.grading.parts import POINTS, describe_split
+
 TOTAL = sum(POINTS.values())
 
 INTRO = rf"""
@@ -22,6 +21,13 @@ Run this notebook after implementing the classes in `[1]task8_modules.ipynb` (se
 cell ({TOTAL} points in all): it compares your layer with PyTorch, run in float64 on exactly the
 inputs your layer received, on the output, the input gradient, every parameter gradient and the
 moving statistics.
+
+**Partial credit.** The points of a class are split over what it must do (the split is stated
+above each test): for `Linear`, for example, the forward pass, the input gradient and the
+parameter gradients. A part is earned when every check of it passes, whatever the other parts
+do: a `BatchNormalization` with a right forward pass and moving statistics but a wrong backward
+pass earns 2 of its 3 points. The cell prints every part with PASS or FAIL and ends with the
+points you earned (that number is the cell's grade).
 
 * **Visible tests** are the code you see: the original tests of the assignment, repaired.
 * **Hidden tests** run at grading: float32 *and* float64 inputs, batch size 1, non-square shapes,
@@ -36,8 +42,10 @@ moving statistics.
 absolute and relative error, and the worst element with the expected and your value; where the
 pattern is recognisable it says what it looks like (transposed, off by the batch size, sign
 flipped, unstable for large inputs, ...). Tolerances follow the dtype: a correct float32 solution
-never fails by rounding. A warning printed by your code (overflow in `exp`, ...) also fails a cell:
-graded cells must print nothing to stderr.
+never fails by rounding. **Values decide**: a numeric warning of your code (an `np.exp` that
+overflows in a branch `np.where` throws away, ...) costs nothing when the values are right; it is
+shown as advice. Wrong values, `inf` or `NaN` where the true result is finite, wrong shapes or
+dtypes fail the part.
 
 A broken cell in the modules notebook (a syntax error, an exception) costs only the classes it
 defines: the setup cell below lists what could not be loaded and why. Your classes run in a
@@ -49,10 +57,11 @@ SETUP = """
 import numpy as np
 import torch
 from layers_lib.grading import magnitude
+from layers_lib.grading.grade import ClassGrade
 from layers_lib.grading.isolation import IsolatedSubmission
 from layers_lib.grading.visible_tests import seed_everything
-from layers_lib.grading.testkit import (RANDOM_SEED, assert_matches, custom_forward_backward,
-                                        generate_test_data, torch_forward_backward)
+from layers_lib.grading.testkit import (RANDOM_SEED, assert_matches, assert_that, custom_forward_backward,
+                                        generate_test_data, run_step, torch_forward_backward)
 
 torch.set_num_threads(1)   # the tensors are tiny: more threads only spin
 # Your classes run in a separate process (a fresh Python): only arrays come back, and the
@@ -82,10 +91,16 @@ def test_cell_source(name):
     lines = [f'{n} = student.require("{n}")' for n in needs] + [""]
     for helper in _helpers_used(test):
         lines += [plain_source(helper), ""]
-    lines += [plain_source(test), "", f"{test.__name__}({', '.join(needs)})"]
-    lines += ["", "### BEGIN HIDDEN TESTS",
-              "from layers_lib.course.hidden_checks import assert_class_passes",
-              f'assert_class_passes("{name}", student)', "### END HIDDEN TESTS"]
+    lines += [plain_source(test), "",
+              f'grade = ClassGrade("{name}")       # points: {describe_split(name)}',
+              'with grade.checking("visible tests"):',
+              f"    {test.__name__}({', '.join(needs)})",
+              "### BEGIN HIDDEN TESTS",
+              "from layers_lib.course.hidden_checks import WARNING_DEDUCTION, check_hidden",
+              "check_hidden(grade, student)",
+              "grade.warning_deduction = WARNING_DEDUCTION",
+              "### END HIDDEN TESTS",
+              "grade.score()"]
     return "\n".join(lines)
 
 
@@ -93,8 +108,9 @@ def build():
     cells = [markdown("intro", INTRO), given_code("setup", SETUP)]
     for name in GRADED_NAMES:
         key = name.lower()
-        cells.append(markdown(f"about_test_{key}", f"### `{name}` ({POINTS[name]} "
-                                                  f"point{'s' if POINTS[name] > 1 else ''})"))
+        cells.append(markdown(f"about_test_{key}", f"### `{name}` ({POINTS[name]:g} "
+                                                  f"point{'s' if POINTS[name] > 1 else ''}: "
+                                                  f"{describe_split(name)})"))
         cells.append(test_code(f"test_{key}", test_cell_source(name), POINTS[name]))
     cells += [markdown("about_dashboard", "### Inspect mismatches\n\nOpens the gradient inspector "
                                           "(does nothing during grading)."),
