@@ -283,3 +283,31 @@ def test_graded_cells_write_nothing_to_stderr_even_when_the_code_warns(capfd):
     out, err = capfd.readouterr()
     assert err == "" and "ELU: 1 of 1 points" in out and "Advice" in out
     assert np.isfinite(grade.points())
+
+
+# --- no blind spots: bugs that used to pass every check ------------------------------------
+BLIND_SPOTS = {
+    "Linear: grad_input with W instead of W.T (passes where W is square)": ("Linear", """
+        class Linear(L.Linear):
+            def update_grad_input(self, input, grad_output):
+                W = self.W if self.W.shape[0] == self.W.shape[1] else self.W.T
+                self.grad_input = grad_output @ W
+                return self.grad_input
+    """, "backward"),
+    "NLLCriterionUnstable without clipping": ("NLLCriterionUnstable", """
+        class NLLCriterionUnstable(L.NLLCriterionUnstable):
+            def update_output(self, input, target):
+                self.output = -np.sum(target * np.log(input)) / input.shape[0]
+                return self.output
+            def update_grad_input(self, input, target):
+                self.grad_input = -target / input / input.shape[0]
+                return self.grad_input
+    """, "loss"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BLIND_SPOTS))
+def test_bugs_that_used_to_pass_are_caught(case):
+    name, source, failing_part = BLIND_SPOTS[case]
+    result = run_hidden_checks(name, namespace_with(source), include_visible=True)
+    assert not result.parts[failing_part], result.parts

@@ -82,7 +82,8 @@ def _softmax_checks(torch_name, scale_of):
 def _linear(cls, check, ns):
     import torch
     for dtype in DTYPES:
-        for batch, n_in, n_out in ((1, 3, 4), (5, 7, 2), (16, 32, 8)):
+        # (6, 6): a square W, where grad_output @ W (instead of W.T) has the right shape
+        for batch, n_in, n_out in ((1, 3, 4), (5, 7, 2), (16, 32, 8), (4, 6, 6)):
             torch_layer = torch.nn.Linear(n_in, n_out)
             layer = cls(n_in, n_out)
             layer.W = torch_layer.weight.detach().numpy().T.astype(dtype)
@@ -257,7 +258,26 @@ def _nll(unstable):
                       hypotheses={"the loss is summed over the batch, not averaged": t_loss.item() * batch})
                 check(tx.grad.numpy(), grad, "grad_input" + where, scale["grad_input"], dtype,
                       batch_size=batch)
+            if unstable:
+                _probabilities_zero_and_one(cls, check, dtype)
     return [scenario]
+
+
+def _probabilities_zero_and_one(cls, check, dtype):
+    """Probabilities of exactly 0 and 1, the target on a 0: only the clip keeps loss and
+    gradient finite (-log(EPS) and -1/EPS per sample). The formula is the reference here:
+    PyTorch's clamp has a zero gradient outside the range, the task's clipped formula does not."""
+    x = np.array([[1, 0, 0], [0, 1, 0], [0.5, 0.5, 0], [0.2, 0.3, 0.5]], dtype)
+    labels = np.array([1, 1, 2, 0])
+    target = np.eye(3, dtype=dtype)[labels]
+    where = f" ({np.dtype(dtype).name}, probabilities of exactly 0 and 1)"
+    loss = run_step("loss" + where, cls().forward, x, target)
+    grad = run_step("grad_input" + where, cls().backward, x, target)
+    clipped = np.clip(x.astype(np.float64), cls.EPS, 1 - cls.EPS)
+    scale = magnitude.nll(x, target, cls.EPS)
+    check(-(target * np.log(clipped)).sum() / len(x), loss, "loss" + where, scale["loss"],
+          hypotheses={"no clipping: log(0)": np.inf})
+    check(-target / clipped / len(x), grad, "grad_input" + where, scale["grad_input"], dtype)
 
 
 def _optimizer(name):

@@ -61,9 +61,3 @@ def notebook(cells):
                                   "name": "python3"},
                    "language_info": {"name": "python"}}
     return nb
-
-
-def write(nb, path):
-    nbformat.validate(nb)
-    with open(path, "w", encoding="utf-8") as f:
-        nbformat.write(nb, f)
