@@ -202,7 +202,7 @@ def test_the_command_line_checker_works_from_the_kit(student_env):
     assert {n for n, r in layers_.items() if not r["passed"]} == {"Linear", "Dropout"}
     good = workdir(student_env, "checker-good", "ada_complete")
     proc = run(student_env, "-m", "layers_lib.grading", "check", MODULES, cwd=good)
-    assert proc.returncode == 0 and "15 of 15 classes pass" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "15 of 15 classes pass; 23 of 23 points" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_dashboard_and_inspector_work_from_the_kit(student_env):

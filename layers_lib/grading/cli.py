@@ -48,11 +48,18 @@ def main(argv=None, check_submission=check_submission, prog="python -m layers_li
     else:
         width = max(len(n) for n in GRADED_NAMES)
         for name, result in results.items():
-            print(f"{name:<{width}}  {'PASS' if result.passed else 'FAIL'}")
+            print(f"{name:<{width}}  {'PASS' if result.passed else 'FAIL'}  "
+                  f"{result.points:g}/{result.max_points:g}")
             for failure in result.failures:
-                for line in failure["message"].splitlines()[:14]:
+                lines = failure["message"].splitlines()[:14]
+                print(f"{'':<{width}}    [{failure['quantity']}] {lines[0] if lines else ''}")
+                for line in lines[1:]:
                     print(f"{'':<{width}}    {line}")
+            for advice in result.advice:
+                print(f"{'':<{width}}    advice: {advice}")
         passed = sum(r.passed for r in results.values())
-        print(f"\n{passed} of {len(results)} classes pass")
+        points = sum(r.points for r in results.values())
+        print(f"\n{passed} of {len(results)} classes pass; "
+              f"{points:g} of {sum(r.max_points for r in results.values()):g} points")
     return 0 if all(r.passed for r in results.values()) else 1
 
