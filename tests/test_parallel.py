@@ -68,7 +68,7 @@ def test_regrading_keeps_manual_scores_like_serial(courses):
     assert sharded == serial
     auto, manual, needs_manual, _ = serial["dan_transposed_and_dropout"]["notebooks"][
         "[2]task8_test_modules"]["grades"]["test_linear"]
-    assert (auto, manual, needs_manual) == (0.0, 1.5, True)
+    assert (auto, manual, needs_manual) == (1.0, 1.5, True)      # auto: partial credit, 1 of 2
 
 
 def test_submitted_students_lists_the_submission_folders(tmp_path):

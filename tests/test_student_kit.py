@@ -123,7 +123,8 @@ def _kit_sources(wheel):
 
 SECRET_MODULES = (layers, activations, criteria, optim, hidden_checks)
 # The plumbing of hidden_checks (running scenarios, test data) is no secret: its scenarios are.
-PLUMBING = {"_data", "_run_layer", "run_hidden_checks", "check_submission", "assert_class_passes"}
+PLUMBING = {"_data", "_run_layer", "run_hidden_checks", "check_submission", "assert_class_passes",
+            "check_hidden"}
 
 
 def leaked_code(wheel):
@@ -169,18 +170,26 @@ def test_release_tests_notebook_passes_a_correct_solution(student_env):
     nb = execute(student_env, folder, TESTS)
     cells = graded_cells(nb)
     assert len(cells) == 15
+    from nbgrader.utils import determine_grade
     for grade_id, cell in cells.items():
         assert not errors(cell), (grade_id, errors(cell))
+        assert determine_grade(cell) == (cell.metadata.nbgrader["points"],) * 2, grade_id
     assert not [c for c in nb.cells if c.cell_type == "code" and errors(c)]
 
 
 def test_release_tests_notebook_fails_every_class_of_the_blank_release_clearly(student_env):
+    """Every graded cell scores 0 (its value, nbgrader's partial credit) and says that the class
+    is not implemented yet; nothing fails to import."""
+    from nbgrader.utils import determine_grade
     folder = workdir(student_env, "blank", None)
     nb = execute(student_env, folder, TESTS)
-    for grade_id, cell in graded_cells(nb).items():
-        (error,) = errors(cell)
-        assert error.ename not in ("ImportError", "ModuleNotFoundError", "NameError"), (grade_id, error)
-        assert "not implemented" in (error.ename + error.evalue).lower() or error.evalue, (grade_id, error)
+    cells = graded_cells(nb)
+    assert len(cells) == 15
+    for grade_id, cell in cells.items():
+        assert determine_grade(cell) == (0, cell.metadata.nbgrader["points"]), grade_id
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        assert "not implemented yet" in text and "FAIL" in text, (grade_id, text[:500])
+        assert not [o for o in cell.outputs if o.output_type == "stream" and o.name == "stderr"]
     assert not [o for c in nb.cells for o in errors(c) if o.ename in ("ImportError", "ModuleNotFoundError")]
 
 

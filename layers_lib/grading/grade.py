@@ -63,6 +63,9 @@ class ClassGrade:
     advice: list = field(default_factory=list)
     comparisons: list = field(default_factory=list)     # the failed ones, for the HTML report
     warning_deduction: float = 0.0                        # points off when the code warned
+    # the worker hung or died: the remaining checks are skipped (each call would cost a
+    # restart, a hang the whole call timeout)
+    stopped: str | None = None
 
     def __post_init__(self):
         self.parts = {p.name: PartResult(p.points) for p in PARTS[self.name]}
@@ -95,6 +98,14 @@ class ClassGrade:
             part.failure = message
 
     def step_raised(self, quantity: str, exc: BaseException) -> None:
+        """Record what the student's code raised; after a hang or a crash of the worker, stop
+        the checks (StopScenario)."""
+        from .isolation.errors import CallFailed
+
+        if isinstance(exc, CallFailed):
+            self.fail(quantity, str(exc))
+            self.stopped = str(exc)
+            raise StopScenario
         frames = traceback.extract_tb(exc.__traceback__)
         method = frames[-1].name if frames else None
         part = part_of_exception(self.name, quantity, method)

@@ -42,10 +42,10 @@ def custom_forward_backward(layer_input, next_layer_grad, custom_layer, return_p
     """Run the student's layer: forward, backward, and (optionally) update_grad_params again.
 
     Returns a namespace with `output`, `grad_input` and, with `return_params_grad`,
-    `params_grad` (`custom_layer.get_grad_params()`). While a graded cell collects parts,
-    backward runs as its two halves (`update_grad_input`, then `update_grad_params`, which is
-    what `Module.backward` does), so a broken parameter gradient does not hide the input
-    gradient; `where` (" for large inputs") names the setting in the parts' quantities.
+    `params_grad` (`custom_layer.get_grad_params()`). While a graded cell collects parts, a
+    backward that fails inside `update_grad_params` is followed by `update_grad_input` alone,
+    so a broken parameter gradient does not hide the input gradient; `where`
+    (" for large inputs") names the setting in the parts' quantities.
     """
     if current_grade() is None:
         output = custom_layer.forward(layer_input)
@@ -58,13 +58,16 @@ def custom_forward_backward(layer_input, next_layer_grad, custom_layer, return_p
     output = run_step("output" + where, custom_layer.forward, layer_input)
     if output is FAILED:
         return SimpleNamespace(output=FAILED, grad_input=FAILED, params_grad=FAILED)
-    grad_input = run_step("grad_input" + where, custom_layer.update_grad_input, layer_input, next_layer_grad)
+    grad_input = run_step("grad_input" + where, custom_layer.backward, layer_input, next_layer_grad)
+    if grad_input is FAILED and not current_grade().decided("grad_input" + where):
+        # backward failed in another part (update_grad_params): the input gradient alone
+        grad_input = run_step("grad_input" + where, custom_layer.update_grad_input, layer_input,
+                              next_layer_grad)
     result = SimpleNamespace(output=output, grad_input=grad_input, params_grad=FAILED)
-    params = "parameter gradients" if return_params_grad else "grad_input"
-    run_step(params + where, custom_layer.update_grad_params, layer_input, next_layer_grad)
     if return_params_grad:
-        run_step(params + where, custom_layer.update_grad_params, layer_input, next_layer_grad)
-        result.params_grad = run_step(params + where, custom_layer.get_grad_params)
+        params = "parameter gradients" + where
+        run_step(params, custom_layer.update_grad_params, layer_input, next_layer_grad)
+        result.params_grad = run_step(params, custom_layer.get_grad_params)
     return result
 
 
