@@ -145,8 +145,9 @@ $$y = \begin{cases} x & x > 0 \\ \alpha\,(e^{x} - 1) & x \le 0\end{cases}, \qqua
 \frac{\partial L}{\partial x} = \begin{cases} g & x > 0 \\ g\,\alpha e^{x} & x \le 0\end{cases}$$
 
 **Pitfall.** `np.where(x > 0, x, alpha * (np.exp(x) - 1))` evaluates `np.exp` on *every* element,
-and overflows for large positive $x$ (a RuntimeWarning on stderr fails a graded cell). Evaluate the
-exponential on `np.minimum(x, 0)`; `np.expm1` is more precise near 0.
+and overflows for large positive $x$: the values are still right (the overflowed branch is thrown
+away), so it costs no points, but the test shows the warning as advice and the work is wasted.
+Evaluate the exponential on `np.minimum(x, 0)`; `np.expm1` is more precise near 0.
 """),
     ("SoftPlus", r"""
 ## 10. `SoftPlus`
