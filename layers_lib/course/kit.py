@@ -48,7 +48,7 @@ def runtime_files():
 
 def forbidden_imports(name, source):
     """The imports of the reference or the course tooling in one runtime module's source."""
-    package = name[:-len(".py")].replace("/", ".").removesuffix(".__init__").split(".")
+    package = name[:-len(".py")].split("/")[:-1]          # the package the module is in
     found = []
     for node in ast.walk(ast.parse(source)):
         targets = []
@@ -57,7 +57,7 @@ def forbidden_imports(name, source):
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                parent = package[:len(package) - node.level + (name.endswith("__init__.py"))]
+                parent = package[:len(package) - node.level + 1]
                 base = ".".join(parent + ([base] if base else []))
             targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
         found += [t for t in targets

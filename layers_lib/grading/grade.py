@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .compare import compare
 from .parts import PARTS, advice_for, part_of, part_of_exception
 
 _current = contextvars.ContextVar("layers_lib_grade", default=None)
@@ -59,7 +60,7 @@ class PartResult:
 @dataclass
 class ClassGrade:
     name: str
-    parts: dict = field(default_factory=dict)
+    parts: dict = field(init=False)
     advice: list = field(default_factory=list)
     comparisons: list = field(default_factory=list)     # the failed ones, for the HTML report
     warning_deduction: float = 0.0                        # points off when the code warned
@@ -71,29 +72,39 @@ class ClassGrade:
         self.parts = {p.name: PartResult(p.points) for p in PARTS[self.name]}
 
     # --- reporting into the grade (used by testkit and the checkers) ---------------------
+    def _part(self, quantity: str) -> PartResult:
+        return self.parts[part_of(self.name, quantity).name]
+
     def decided(self, quantity: str) -> bool:
         """True when the part of `quantity` has failed already (no need to check it again)."""
-        return self.parts[part_of(self.name, quantity).name].failure is not None
+        return self._part(quantity).failure is not None
 
-    def record(self, quantity: str, comparison) -> None:
-        part = self.parts[part_of(self.name, quantity).name]
+    def check(self, expected, got, quantity: str, dtype=None, scale=None, **diagnosis):
+        """Compare `got` with the float64 `expected` into the part of `quantity`; skipped (None)
+        when that part has failed already or the call that made `got` raised."""
+        if got is FAILED or self.decided(quantity):
+            return None
+        comparison = compare(expected, got, layer=self.name, quantity=quantity, dtype=dtype,
+                             scale=scale, **diagnosis)
+        part = self._part(quantity)
         if comparison.ok:
             part.checked += 1
         elif part.failure is None:
             part.failure = comparison.message
             self.comparisons.append(comparison)
+        return comparison
 
     def condition(self, quantity: str, ok: bool, message: str) -> None:
         """A check that is not a comparison of values (a count, a flag)."""
         if self.decided(quantity):
             return
         if ok:
-            self.parts[part_of(self.name, quantity).name].checked += 1
+            self._part(quantity).checked += 1
         else:
             self.fail(quantity, message)
 
     def fail(self, quantity: str, message: str, part_name: str | None = None) -> None:
-        part = self.parts[part_name or part_of(self.name, quantity).name]
+        part = self.parts[part_name] if part_name else self._part(quantity)
         if part.failure is None:
             part.failure = message
 

@@ -14,8 +14,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from .compare import compare
-from .grade import FAILED, ClassGrade, StopScenario
+from .grade import ClassGrade, StopScenario
 from .visible_tests import GRADED_NAMES, VISIBLE_TESTS
 
 Scenario = Callable[[Any, "Checker", Mapping[str, Any]], None]
@@ -59,12 +58,7 @@ class Checker:
         self.grade = grade
 
     def __call__(self, expected, got, quantity, scale=None, dtype=None, **diagnosis):
-        if got is FAILED or self.grade.decided(quantity):
-            return None
-        c = compare(expected, got, layer=self.grade.name, quantity=quantity, dtype=dtype,
-                    scale=scale, **diagnosis)
-        self.grade.record(quantity, c)
-        return c
+        return self.grade.check(expected, got, quantity, dtype=dtype, scale=scale, **diagnosis)
 
     def condition(self, quantity: str, ok: bool, message: str):
         """A check that is not about values (a count, a flag); the scenario goes on."""
