@@ -7,28 +7,36 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import ClearOutput, Execute, OverwriteCells
 
 from .execute import ResilientExecute
+from .regrade_training import RegradeTraining
+from .sandboxed_execute import SandboxedExecute
 from .exporter import TolerantNotebookExporter
 from .sanitize import SanitizeNotebook
 from .unreadable import FailUnreadableNotebook
 
 
-def configure_autograde(c, rebuild_notebooks=("[2]task8_test_modules",), memory_limit_mb=4096):
+def configure_autograde(c, rebuild_notebooks=("[2]task8_test_modules",), memory_limit_mb=4096,
+                        sandbox=True, notebook_budgets=None):
     """Install the four pieces into an nbgrader config `c` (call it from nbgrader_config.py).
 
     Starts from nbgrader's own chains, so a step a newer nbgrader adds stays in place:
       sanitize:  ClearOutput, SanitizeNotebook, DeduplicateIds, OverwriteKernelspec,
                  OverwriteCells, FailUnreadableNotebook, CheckCellMetadata
-      autograde: ResilientExecute (instead of Execute), IgnorePattern, ... (unchanged)
+      autograde: SandboxedExecute (ResilientExecute without `sandbox`) instead of Execute,
+                 RegradeTraining ([0]'s tests measured by the grader), IgnorePattern, ...
     `c.Execute.*` settings (timeout, ...) still apply: ResilientExecute is an Execute.
     """
     sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
     sanitize.insert(sanitize.index(ClearOutput) + 1, SanitizeNotebook)
     sanitize.insert(sanitize.index(OverwriteCells) + 1, FailUnreadableNotebook)
-    autograde = [ResilientExecute if p is Execute else p
+    executor = SandboxedExecute if sandbox else ResilientExecute
+    autograde = [executor if p is Execute else p
                  for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+    autograde.insert(autograde.index(executor) + 1, RegradeTraining)
     c.Autograde.exporter_class = TolerantNotebookExporter
     c.Autograde.sanitize_preprocessors = sanitize
     c.Autograde.autograde_preprocessors = autograde
     c.SanitizeNotebook.rebuild_notebooks = list(rebuild_notebooks)
     c.ResilientExecute.memory_limit_mb = memory_limit_mb
+    if notebook_budgets:
+        c.SandboxedExecute.notebook_budgets = dict(notebook_budgets)
     return c

@@ -107,11 +107,14 @@ class ResilientExecute(Execute):
         except (DeadKernelError, CellTimeoutError) as exc:
             dead = isinstance(exc, DeadKernelError)
             what = ("the kernel died while running this cell (os._exit, a crash or out of memory)"
-                    if dead else "the kernel did not respond to the interrupt after the timeout")
+                    if dead else self.timeout_message(self._get_timeout(cell)))
             self.log.error("Cell %d: %s; restarting the kernel", index, what)
             cell.outputs.append(_error_output(type(exc).__name__, what))
             self._recover(index)
             return cell, self.resources
+
+    def timeout_message(self, timeout):
+        return "the kernel did not respond to the interrupt after the timeout"
 
     def _recover(self, index):
         self._restarts += 1

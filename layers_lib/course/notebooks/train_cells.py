@@ -24,6 +24,7 @@ import numpy as np
 
 from layers_lib.data import load_digits_split
 from layers_lib.grading.loader import SubmissionError, load_submission
+from layers_lib.recipe import build_model, needed_classes, validate_recipe
 from layers_lib.training import train
 
 from ..paths import MODULES_NOTEBOOK
@@ -188,13 +189,29 @@ def compare(runs, epochs, seed=0):
 
 # ----------------------------------------------------------------------------- the solution cell
 
-def train_best_model(seed):
-    """The teachers' solution of the best_model cell; `train.py --measure N` reruns it."""
-    np.random.seed(seed)  # reproducible initial weights and dropout masks
-    model = make_mlp(ReLU, dropout=0.3, hidden=(256,))
-    history = train(model, NLLCriterion(), adam_optimizer, ADAM_CONFIG, X_train, y_train,
-                    epochs=40, batch_size=32, X_val=X_val, y_val=y_val, seed=seed, progress=False)
+# The teachers' solution of the best_model cell; `train.py --measure N` re-trains it.
+BEST_RECIPE = dict(hidden=(256,), activation="ReLU", dropout=0.3, optimizer="adam_optimizer",
+                   config={"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8},
+                   epochs=40, batch_size=32)
+
+
+def train_recipe(recipe, seed=0):
+    """Build the recipe's network from your classes and train it on the training split, as
+    the grader does (layers_lib.recipe.build_model, then train); returns (model, history)."""
+    recipe = validate_recipe(recipe)   # a clear message for an unknown key or a bad value
+    classes = {name: globals()[name] for name in needed_classes(recipe)}
+    np.random.seed(seed)               # reproducible initial weights and dropout masks
+    model = build_model(classes, recipe)
+    history = train(model, classes["NLLCriterion"](), classes[recipe["optimizer"]],
+                    recipe["config"], X_train, y_train, epochs=recipe["epochs"],
+                    batch_size=recipe["batch_size"], X_val=X_val, y_val=y_val, seed=seed,
+                    progress=False)
     return model, history
+
+
+def train_best_model(seed):
+    """The teachers' solution, trained with `seed`."""
+    return train_recipe(BEST_RECIPE, seed)
 
 
 # ----------------------------------------------------------------------------- the test cells

@@ -162,7 +162,10 @@ class Codec:
         return buffer.getvalue()
 
     def reference(self, obj):
-        """The worker-side reference of a proxy ("h", handle) or of a top-level name ("g", name)."""
+        """The worker-side reference of a proxy ("h", handle) or of a top-level name ("g", name);
+        a trusted function's reference ("t", "module:function") stays as it is."""
+        if type(obj) is tuple and len(obj) == 2 and obj[0] == "t" and type(obj[1]) is str:
+            return obj
         if isinstance(obj, (RemoteObject, ForeignValue)):
             if obj._iso_sub is not self.owner:
                 raise TypeError("a proxy of another submission cannot be sent to this worker")

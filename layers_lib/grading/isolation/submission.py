@@ -65,7 +65,8 @@ class IsolatedSubmission(SubmissionNames):
     piece) may take. `memory_mb`: the worker's address-space limit. `output_limit_mb`: stdout +
     stderr one call may write. `fail_flagged`: leave statically flagged names out of `namespace`
     (their checks then fail with `flagged_reason`); with False they are graded, and only the
-    worker's import block stands in their way.
+    worker's import block stands in their way. `launcher`: None, or a callable returning
+    (argv, package root, working directory) of the worker to start (the autograde sandbox).
 
     Raises SubmissionError (from the loader) when the file cannot be read, IsolationError when
     no worker can be started at all.
@@ -78,7 +79,7 @@ class IsolatedSubmission(SubmissionNames):
     restarts = _channel_setting("restarts", "Workers killed after a failed call.")
 
     def __init__(self, path, *, call_timeout=20.0, memory_mb=2048, output_limit_mb=16,
-                 fail_flagged=True, blocked_imports=None):
+                 fail_flagged=True, blocked_imports=None, launcher=None):
         self.path = str(path)
         self.namespace = {}
         self.errors = []                   # (label, names it would define, message)
@@ -92,7 +93,8 @@ class IsolatedSubmission(SubmissionNames):
         self._lock = threading.RLock()
         self._res = Resources()
         self._finalizer = weakref.finalize(self, Resources.close, self._res)
-        self._channel = WorkerChannel(self._res, filename=self._name, **settings)
+        self._channel = WorkerChannel(self._res, filename=self._name, launcher=launcher,
+                                      **settings)
         self._codec = Codec(self)
         self._bad = set()                  # pieces that hung or killed the worker
         self._recording = True
@@ -174,6 +176,11 @@ class IsolatedSubmission(SubmissionNames):
                     self.namespace[name] = self._codec.decode(info["v"], buf, [], 0)
                 except (BadReply, KeyError, TypeError, ValueError):
                     pass
+
+    def call_trusted(self, function, *args, label=None, **kwargs):
+        """Call one of the worker's trusted functions ("layers_lib.recipe:build_model",
+        "layers_lib.training:train") there, with proxies and plain data as arguments."""
+        return self._call(("t", function), None, args, kwargs, label or function)
 
     # -- operations used by the proxies -------------------------------------------------------
 

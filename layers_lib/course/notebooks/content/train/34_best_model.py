@@ -1,9 +1,7 @@
-# Build and train your best model here. Define two names:
-#   best_model   - the trained model, built from your classes (make_mlp or Sequential)
-#   best_history - the History returned by train(...)
+# Your best model, as a recipe written with literal values (numbers, strings, tuples, dicts).
+# The grader reads BEST_RECIPE from this cell without running it, re-trains it from your
+# classes and measures it on held-back images (see the rules above).
 ### BEGIN SOLUTION
-# from train_cells: train_best_model
-
-
-best_model, best_history = train_best_model(seed=0)
+# from train_cells: BEST_RECIPE
 ### END SOLUTION
+best_model, best_history = train_recipe(BEST_RECIPE, seed=0)
