@@ -14,8 +14,8 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# The slowest cell is the training of the best model (seconds with a correct solution); a
-# student's slow layer gets 5 minutes per cell before it is interrupted and scored 0.
+# The slowest cell is the training of the best model (seconds with a correct solution). A cell
+# gets at most this, and never more than what is left of its notebook's budget (below).
 c.Execute.timeout = 300
 c.Execute.startup_timeout = 120
 
@@ -29,8 +29,16 @@ c.LimitOutput.max_traceback = 100
 # Sanitize: ClearOutput, SanitizeNotebook, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
 # FailUnreadableNotebook, CheckCellMetadata. [2] is rebuilt from the gradebook (only the source
 # cells, source order, canonical metadata); other notebooks get their nbgrader metadata reset.
-# An unreadable notebook scores 0 instead of failing the student. Autograde: ResilientExecute
-# (Execute that restarts dead/hung kernels and caps the kernel's memory) instead of Execute.
+# An unreadable notebook scores 0 instead of failing the student. Autograde: SandboxedExecute
+# (Execute in the sandbox, restarting dead/hung kernels, with a time budget) instead of Execute,
+# then RegradeTraining ([0]'s tests measured by the grader, not by the student's kernel).
 from layers_lib.course.nbgrader_steps.config import configure_autograde  # noqa: E402
 
-configure_autograde(c, rebuild_notebooks=["[2]task8_test_modules"], memory_limit_mb=4096)
+# Every kernel runs in the sandbox (layers_lib/course/sandbox/: bubblewrap, an unprivileged user,
+# no network, only the student's own checked notebooks). Time budget per notebook of a student,
+# about 3x what a correct submission takes on 2 cores ([0] 9 s, [1] 1 s, [2] 10 s), plus up to
+# 20 s for the grader's re-training of [0]'s BEST_RECIPE: at most 110 s per student in all.
+configure_autograde(c, rebuild_notebooks=["[2]task8_test_modules"], memory_limit_mb=4096,
+                    notebook_budgets={"[0]task8_train_model": 35, "[1]task8_modules": 10,
+                                      "[2]task8_test_modules": 45})
+c.RegradeTraining.timeout = 20

@@ -243,7 +243,7 @@ def _table(panel: str, shown: np.ndarray, rgb: np.ndarray, shape: tuple[int, ...
             cells.append(f'<td class="{cls}" {attrs} data-mismatch="{int(bad)}" '
                          f'title="{_e(" ".join(tip))}" style="{style}">{_e(label)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table class="gi-heatmap" data-panel="{panel}" style="border-collapse:separate;'
+    return (f'<table class="gi-heatmap" data-panel="{_e(panel)}" style="border-collapse:separate;'
             f'border-spacing:1px;text-align:right;{_FONT}">' + "".join(rows) + "</table>")
 
 
@@ -258,11 +258,11 @@ def _panel(panel: str, values: np.ndarray, kind: str, vrange: tuple[float, float
         body = _table(panel, v2, colorize(v2, kind, vmin, vmax), shape, exp, got, mism)
     else:
         png = base64.b64encode(heatmap_png(v2, mism, kind=kind, vmin=vmin, vmax=vmax)).decode()
-        body = (f'<img class="gi-heatmap-png" data-panel="{panel}" alt="{_e(panel)} heatmap '
+        body = (f'<img class="gi-heatmap-png" data-panel="{_e(panel)}" alt="{_e(panel)} heatmap '
                 f'{v2.shape[0]}x{v2.shape[1]}" style="image-rendering:pixelated" '
                 f'src="data:image/png;base64,{png}">')
     scale = f"{vmin:.3g} … {vmax:.3g}" if kind == "sequential" else f"±{vmax:.3g}"
-    return (f'<figure class="gi-panel" data-panel="{panel}" style="margin:0">'
+    return (f'<figure class="gi-panel" data-panel="{_e(panel)}" style="margin:0">'
             f'<figcaption style="{_FONT};color:#555">{_e(panel)} ({_e(scale)})</figcaption>'
             f"{body}</figure>")
 
@@ -275,11 +275,11 @@ def to_html(c: Comparison, anchor: str | None = None) -> str:
     facts = "".join(f'<tr><th style="text-align:left;padding-right:8px">{_e(k)}</th>'
                     f"<td>{_e(v)}</td></tr>" for k, v in (_facts(c) if c.got is not None else []))
     parts = [f'<div class="gi-report"{ident} data-layer="{_e(c.layer)}" '
-             f'data-quantity="{_e(c.quantity)}" data-status="{status}" style="border:1px solid '
+             f'data-quantity="{_e(c.quantity)}" data-status="{_e(status)}" style="border:1px solid '
              f'#d0d7de;border-left:4px solid {colour};padding:6px 10px;margin:6px 0">',
              f'<div class="gi-summary"><div class="gi-title"><b>{_e(c.layer)} {_e(c.quantity)}</b>'
              f' <span class="gi-badge" style="background:{colour};color:#fff;padding:0 6px;'
-             f'border-radius:3px">{status.upper()}</span></div>',
+             f'border-radius:3px">{_e(status.upper())}</span></div>',
              f'<div class="gi-message">{_e(c.message)}</div>',
              f'<table class="gi-facts" style="{_FONT}">{facts}</table></div>' if facts else
              "</div>"]
@@ -304,9 +304,9 @@ def report_to_html(comparisons: Iterable[Comparison]) -> str:
     cs = list(comparisons)
     passed = sum(c.ok for c in cs)
     rows = "".join(
-        f'<tr data-status="{c.status}"><td><a href="#gi-check-{i}">{_e(c.layer)} '
+        f'<tr data-status="{_e(c.status)}"><td><a href="#gi-check-{i}">{_e(c.layer)} '
         f'{_e(c.quantity)}</a></td><td style="color:{"#1a7f37" if c.ok else "#cf222e"}">'
-        f"{c.status.upper()}</td><td>{_e(c.message)}</td></tr>" for i, c in enumerate(cs))
+        f"{_e(c.status.upper())}</td><td>{_e(c.message)}</td></tr>" for i, c in enumerate(cs))
     status = "pass" if passed == len(cs) else "fail"
     return (f'<div class="gi-report-list" data-status="{status}" data-passed="{passed}" '
             f'data-total="{len(cs)}"><div class="gi-report-summary">{passed} of {len(cs)} checks '

@@ -50,9 +50,9 @@ def _table(results: Mapping[str, ClassResult | None]) -> str:
                   "; ".join(f"[{f['quantity']}] {f['message']}" for f in r.failures))
         quantity = "" if r is None or r.passed else r.failures[0]["quantity"]
         rows.append(
-            f'<tr class="gi-dashboard-row" data-layer="{html.escape(name)}" data-status="{status}"'
+            f'<tr class="gi-dashboard-row" data-layer="{html.escape(name)}" data-status="{html.escape(status)}"'
             f' data-quantity="{html.escape(quantity)}"><td><b>{html.escape(name)}</b></td>'
-            f'<td style="color:{_COLOURS[status]};font-weight:bold">{status.upper()}</td>'
+            f'<td style="color:{_COLOURS[status]};font-weight:bold">{html.escape(status.upper())}</td>'
             f'<td style="max-width:900px">{html.escape(detail)}</td></tr>')
     n_pass = sum(_status(r) == "pass" for r in results.values())
     return (f'<table class="gi-dashboard" data-passed="{n_pass}" data-total="{len(results)}" '
@@ -221,13 +221,13 @@ def sequential_trace(student_model: Any, reference_model: Any, x: np.ndarray,
 
 def trace_html(res: TraceResult) -> str:
     rows = "".join(
-        f'<tr data-index="{r.index}" data-layer="{html.escape(r.name)}" data-status="{r.status}">'
-        f"<td>{r.index}</td><td>{html.escape(r.name)}</td>"
-        + "".join(f'<td>{"—" if c is None else c.status.upper()}</td>' for c in (r.output, r.grad_input))
+        f'<tr data-index="{int(r.index)}" data-layer="{html.escape(r.name)}" data-status="{html.escape(r.status)}">'
+        f"<td>{int(r.index)}</td><td>{html.escape(r.name)}</td>"
+        + "".join(f'<td>{"—" if c is None else html.escape(c.status.upper())}</td>' for c in (r.output, r.grad_input))
         + f"<td>{html.escape(r.error or '')}</td></tr>" for r in res.rows)
-    first = "none" if res.index is None else str(res.index)
+    first = "none" if res.index is None else str(int(res.index))
     return (f'<table class="gi-trace" data-first-divergence="{first}" '
-            f'data-direction="{res.direction or ""}"><tr><th>#</th><th>module</th><th>output</th>'
+            f'data-direction="{html.escape(res.direction or "")}"><tr><th>#</th><th>module</th><th>output</th>'
             f"<th>grad_input</th><th>error</th></tr>{rows}</table>")
 
 
@@ -243,7 +243,7 @@ class SequentialTrace(W.VBox):
         res = self.result
         self.table = W.HTML(trace_html(res))
         if res.comparison is not None:
-            detail = (f"<div>first divergence: module [{res.index}] ({res.direction})</div>"
+            detail = (f"<div>first divergence: module [{int(res.index)}] ({html.escape(str(res.direction))})</div>"
                       + to_html(res.comparison))
         elif res.error:
             detail = error_box(res.error)

@@ -27,15 +27,15 @@ __all__ = ["GradientInspector", "error_box", "summary_html", "INSPECTABLE", "Ins
 def error_box(message: str) -> str:
     return (f'<div class="gi-error" data-status="error" style="border:1px solid #cf222e;'
             f'background:#ffebe9;color:#82071e;padding:6px 10px;margin:6px 0;white-space:pre-wrap">'
-            f"<b>Error</b> {html.escape(message)}</div>")
+            f"<b>Error</b> {html.escape(str(message))}</div>")
 
 
 def summary_html(ins: Inspection) -> str:
     if ins.error:
         return error_box(ins.error)
     rows = "".join(
-        f'<tr data-quantity="{html.escape(q)}" data-status="{c.status}"><td>{html.escape(q)}</td>'
-        f'<td style="color:{"#1a7f37" if c.ok else "#cf222e"}">{c.status.upper()}</td>'
+        f'<tr data-quantity="{html.escape(q)}" data-status="{html.escape(c.status)}"><td>{html.escape(q)}</td>'
+        f'<td style="color:{"#1a7f37" if c.ok else "#cf222e"}">{html.escape(c.status.upper())}</td>'
         f"<td>{html.escape(c.diagnosis or '')}</td></tr>" for q, c in ins.comparisons.items())
     ok = all(c.ok for c in ins.comparisons.values())
     return (f'<table class="gi-inspector-summary" data-layer="{html.escape(ins.name)}" '

@@ -6,6 +6,7 @@ an empty placeholder notebook flagged `UNREADABLE` in its metadata (with the rea
 `SanitizeNotebook` and `FailUnreadableNotebook` grade 0 while the other notebooks are graded.
 """
 import json
+import re
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
@@ -54,8 +55,10 @@ def read_or_placeholder(stream):
         text = stream.read()
         if isinstance(text, bytes):
             text = text.decode("utf-8")
+        if _too_deep(text):
+            return _failed(f"not a notebook: its JSON nests deeper than {MAX_DEPTH} levels")
         raw = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:       # JSONDecodeError is a ValueError
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # JSONDecodeError: ValueError
         return _failed(f"invalid JSON: {type(exc).__name__}: {str(exc)[:300]}")
     problem = _structure_problem(raw)
     if problem:
@@ -80,3 +83,25 @@ def read_or_placeholder(stream):
 
 def _failed(reason):
     return _placeholder(reason), reason
+
+
+def placeholder(reason):
+    """(placeholder notebook, reason) for a file that was not read at all."""
+    return _failed(reason)
+
+
+MAX_DEPTH = 64       # a notebook is 5 levels deep; outputs with JSON data maybe 20
+
+
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _too_deep(text, limit=MAX_DEPTH):
+    """True when the JSON text nests brackets deeper than `limit` (checked before parsing: the
+    parser would recurse 100,000 levels into a hostile file)."""
+    depth = 0
+    for ch in re.sub(r"[^\[\]{}]", "", _STRINGS.sub("", text)):
+        depth += 1 if ch in "[{" else -1
+        if depth > limit:
+            return True
+    return False

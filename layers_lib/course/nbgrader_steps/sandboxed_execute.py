@@ -41,6 +41,10 @@ class SandboxedExecute(ResilientExecute):
         help="Notebooks whose kernel may import the hidden checks (all their code cells come "
              "from the gradebook; student code runs only in their isolated worker)."
     ).tag(config=True)
+    worker_call_timeout = Float(
+        5.0, help="Seconds one call of the isolated worker may take in these kernels (a correct "
+                  "call takes milliseconds; a hung class then costs this much, once)."
+    ).tag(config=True)
     worker_margin = Float(
         5.0, help="Seconds between the worker's deadline and the cell's, so a worker call "
                   "ends first and the kernel stays in step with it."
@@ -53,9 +57,21 @@ class SandboxedExecute(ResilientExecute):
         self._deadline = time.monotonic() + self._budget
         self._wall_deadline = time.time() + self._budget
         self._scratch = None
-        if not self.sandbox:
+        if self.sandbox:
+            self._prepare_sandbox(resources, info)
+        else:
             self._wall_deadline_env()
-            return ResilientExecute.preprocess(self, nb, resources, km)
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            self._drop_scratch()
+            if not self.sandbox:      # only this notebook's kernel may see them
+                os.environ.pop("TASK8_GRADING_DEADLINE", None)
+                os.environ.pop("TASK8_CALL_TIMEOUT", None)
+            self.log.info("%s ran %.1f s of its %g s budget", self._notebook,
+                          self._budget - self._remaining(), self._budget)
+
+    def _prepare_sandbox(self, resources, info):
         self._account = sandbox_account()
         flavour = "grader" if self._notebook in self.grader_notebooks else "kit"
         self._policy = SandboxPolicy(self._account, readonly=[runtime_tree(flavour)],
@@ -65,11 +81,6 @@ class SandboxedExecute(ResilientExecute):
         self._files, self._rejected = self._submission_files(resources, info)
         for name, why in sorted(self._rejected.items()):
             self.log.warning("Not copied into the sandbox: %s", why)
-        self._scratch = None
-        try:
-            return super().preprocess(nb, resources, km)
-        finally:
-            self._drop_scratch()
 
     def _submission_files(self, resources, info):
         """The student's checked notebooks: only these enter the sandbox."""
@@ -86,6 +97,7 @@ class SandboxedExecute(ResilientExecute):
 
     def _wall_deadline_env(self):
         os.environ["TASK8_GRADING_DEADLINE"] = f"{self._wall_deadline - self.worker_margin:.3f}"
+        os.environ["TASK8_CALL_TIMEOUT"] = f"{self.worker_call_timeout:g}"
 
     def create_kernel_manager(self):
         if not self.sandbox:
@@ -95,10 +107,12 @@ class SandboxedExecute(ResilientExecute):
         for name, data in self._files.items():
             self._scratch.add_file(name, data)
         env = {"PYTHONPATH": self._pythonpath, "NBGRADER_EXECUTION": "autograde",
-               "TASK8_GRADING_DEADLINE": f"{self._wall_deadline - self.worker_margin:.3f}"}
+               "TASK8_GRADING_DEADLINE": f"{self._wall_deadline - self.worker_margin:.3f}",
+               "TASK8_CALL_TIMEOUT": f"{self.worker_call_timeout:g}"}
         self.kernel_manager_class = SandboxedKernelManager
         km = super().create_kernel_manager()
         km.attach_sandbox(self._policy, self._scratch, env)
+        km.harden = self._notebook in self.grader_notebooks
         return km
 
     def _limit_memory(self):

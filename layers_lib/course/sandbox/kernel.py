@@ -26,6 +26,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         super().write_connection_file(**kwargs)
         self.scratch.give(self.connection_file)
 
+    # PR_SET_DUMPABLE 0: other processes of the sandbox account (the isolated worker that runs
+    # the student's code next to the [2] kernel) can neither ptrace the kernel nor read its memory
+    NOT_DUMPABLE = "--IPKernelApp.exec_lines=['import ctypes; ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)']"
+
+    harden = False
+
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
+        if self.harden:
+            cmd.append(self.NOT_DUMPABLE)
         return self.sandbox_policy.command(cmd, self.scratch, env=self.sandbox_env)

@@ -20,6 +20,7 @@ come back, not later changes to an array stored with `layer.W = array`), and the
 use does not advance the grader's `np.random`, so test data and messages can differ from
 in-process grading (pass/fail of the demo submissions does not).
 """
+import os
 import struct
 import threading
 import warnings
@@ -44,6 +45,7 @@ BLOCKED_IMPORTS = {
     "layers_lib": "importing layers_lib (the course's reference implementation) is not allowed in "
                   "the submission: write the layers yourself",
 }
+DEFAULT_CALL_TIMEOUT = 20.0
 _METHOD_MARK = object()
 
 
@@ -62,7 +64,7 @@ class IsolatedSubmission(SubmissionNames):
     """A submission whose code runs in a worker process; see the module docstring.
 
     `call_timeout`: seconds one call (a method, a constructor, an attribute read, loading one
-    piece) may take. `memory_mb`: the worker's address-space limit. `output_limit_mb`: stdout +
+    piece) may take (default: $TASK8_CALL_TIMEOUT, else 20). `memory_mb`: the worker's address-space limit. `output_limit_mb`: stdout +
     stderr one call may write. `fail_flagged`: leave statically flagged names out of `namespace`
     (their checks then fail with `flagged_reason`); with False they are graded, and only the
     worker's import block stands in their way. `launcher`: None, or a callable returning
@@ -78,8 +80,10 @@ class IsolatedSubmission(SubmissionNames):
     blocked_imports = _channel_setting("blocked_imports", "{module: the worker's ImportError}.")
     restarts = _channel_setting("restarts", "Workers killed after a failed call.")
 
-    def __init__(self, path, *, call_timeout=20.0, memory_mb=2048, output_limit_mb=16,
+    def __init__(self, path, *, call_timeout=None, memory_mb=2048, output_limit_mb=16,
                  fail_flagged=True, blocked_imports=None, launcher=None):
+        if call_timeout is None:    # the autograde sandbox sets a shorter one: a hang costs less
+            call_timeout = os.environ.get("TASK8_CALL_TIMEOUT") or DEFAULT_CALL_TIMEOUT
         self.path = str(path)
         self.namespace = {}
         self.errors = []                   # (label, names it would define, message)
