@@ -26,6 +26,9 @@ from nbgrader.preprocessors import ClearOutput, Execute, OverwriteCells
 
 from layers_lib.course.nbgrader_steps.config import configure_autograde
 from layers_lib.course.nbgrader_steps.execute import ResilientExecute
+from layers_lib.course.nbgrader_steps.neutralize import NeutralizeActiveContent
+from layers_lib.course.nbgrader_steps.regrade_training import RegradeTraining
+from layers_lib.course.nbgrader_steps.sandboxed_execute import SandboxedExecute
 from layers_lib.course.nbgrader_steps.exporter import TolerantNotebookExporter
 from layers_lib.course.nbgrader_steps.reading import UNREADABLE, read_or_placeholder, read_submission
 from layers_lib.course.nbgrader_steps.sanitize import SanitizeNotebook, canonical_cells
@@ -407,8 +410,12 @@ def test_configure_autograde_changes_only_its_places_in_nbgraders_chains():
     expected.insert(expected.index(ClearOutput) + 1, SanitizeNotebook)
     expected.insert(expected.index(OverwriteCells) + 1, FailUnreadableNotebook)
     assert c.Autograde.sanitize_preprocessors == expected
-    assert c.Autograde.autograde_preprocessors == [
-        ResilientExecute if p is Execute else p for p in autograde_default]
+    chain = [SandboxedExecute if p is Execute else p for p in autograde_default]
+    chain.insert(chain.index(SandboxedExecute) + 1, RegradeTraining)
+    assert c.Autograde.autograde_preprocessors == chain + [NeutralizeActiveContent]
+    assert c.HTMLExporter.preprocessors == [NeutralizeActiveContent]
+    plain = configure_autograde(Config(), sandbox=False)
+    assert ResilientExecute in plain.Autograde.autograde_preprocessors
     assert Execute in autograde_default and c.Autograde.exporter_class is TolerantNotebookExporter
     assert SanitizeNotebook(config=c).rebuild_notebooks == ["[2]x"]
     assert ResilientExecute(config=c).memory_limit_mb == 123
@@ -418,7 +425,9 @@ def test_the_course_config_installs_the_steps_and_execute_settings_still_apply()
     c = Config()
     exec((ROOT / "nbgrader_config.py").read_text(), {"get_config": lambda: c, "__file__": str(ROOT / "nbgrader_config.py")})
     assert c.Autograde.exporter_class is TolerantNotebookExporter
-    assert ResilientExecute in c.Autograde.autograde_preprocessors
+    assert SandboxedExecute in c.Autograde.autograde_preprocessors
     assert SanitizeNotebook(config=c).rebuild_notebooks == ["[2]task8_test_modules"]
-    executor = ResilientExecute(config=c)
+    executor = SandboxedExecute(config=c)
+    assert executor.sandbox and sum(executor.notebook_budgets.values()) + \
+        RegradeTraining(config=c).timeout <= 120          # the budget per student (issue 10)
     assert executor.memory_limit_mb == 4096 and executor.timeout == c.Execute.timeout == 300

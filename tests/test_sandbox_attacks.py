@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -161,7 +162,7 @@ def snooper(course):
     attack = f"""
 import glob, os
 found = []
-for pattern in ["/**/*.ipynb", {str(course / 'submitted' / '*' / 'task8' / '*.ipynb')!r},
+for pattern in ["/tmp/**/*.ipynb", "/work/**/*.ipynb", "/root/**/*.ipynb", "/home/**/*.ipynb", {str(course / 'submitted' / '*' / 'task8' / '*.ipynb')!r},
                 {str(course / 'autograded' / '**' / '*.ipynb')!r}, {str(course / 'source' / '**' / '*')!r}]:
     for path in glob.glob(pattern, recursive=True):
         try:
@@ -169,7 +170,7 @@ for pattern in ["/**/*.ipynb", {str(course / 'submitted' / '*' / 'task8' / '*.ip
         except OSError:
             continue
         found.append(path)
-        print(path, text[:100000])
+        print("READ", path, text[:100000])
 print("found", len(found), "notebooks")
 """
     _add_cell(files[MODULES], attack)
@@ -243,6 +244,22 @@ def slow_linear(course):
 """)
 
 
+PAYLOAD = "<script>alert('pwned')</script>"
+
+
+def script_injector(course):
+    files = _load("ben_blank")
+    _add_cell(files[MODULES], f"""
+from IPython.display import HTML, Javascript, display
+display(HTML({PAYLOAD!r} + '<img src=x onerror="alert(2)">'))
+display(Javascript("alert(3)"))
+print({PAYLOAD!r})
+""")
+    files[MODULES].cells.append(nbformat.v4.new_markdown_cell(
+        PAYLOAD + ' <a href="javascript:alert(4)">click</a>'))
+    return files
+
+
 def correct(course):
     files = _load("ada_complete")
     _add_cell(files[MODULES], f"# {SECRET}: nobody else may read this")
@@ -253,7 +270,7 @@ STUDENTS = {"a_correct": correct, "b_gradebook": gradebook_writer, "c_symlinks":
             "d_label_lookup": label_lookup, "e_poisoner": package_poisoner, "f_signaller": signaller,
             "g_lingerer": lingerer, "h_snooper": snooper, "i_shadower": shadower,
             "j_worker_hijacker": worker_hijacker, "k_deep_json": deep_json,
-            "l_hung_linear": hung_linear, "m_slow_linear": slow_linear, "z_correct": correct}
+            "k_script": script_injector, "l_hung_linear": hung_linear, "m_slow_linear": slow_linear, "z_correct": correct}
 
 
 def _repo_digest():
@@ -286,9 +303,10 @@ def attack_run(tmp_path_factory):
     start = time.perf_counter()
     code = pipeline.nbgrader(course, "autograde", "task8")
     seconds = time.perf_counter() - start
+    feedback_code = pipeline.nbgrader(course, "generate_feedback", "task8")
     log = (course / "nbgrader.log").read_text()
     print(f"autograde of {len(STUDENTS)} students: {seconds:.0f} s")
-    return {"course": course, "code": code, "seconds": seconds, "log": log,
+    return {"course": course, "code": code, "seconds": seconds, "log": log, "feedback_code": feedback_code,
             "grades": pipeline.scores(course), "repo_unchanged": _repo_digest() == before}
 
 
@@ -327,7 +345,7 @@ def test_the_correct_students_keep_full_marks(attack_run):
 
 @pytest.mark.parametrize("student", ["b_gradebook", "c_symlinks", "d_label_lookup", "e_poisoner",
                                      "f_signaller", "g_lingerer", "h_snooper", "i_shadower",
-                                     "j_worker_hijacker", "k_deep_json"])
+                                     "j_worker_hijacker", "k_deep_json", "k_script"])
 def test_an_attacker_without_an_implementation_earns_nothing(attack_run, student):
     auto = _auto(attack_run, student)
     assert auto and all(score == 0 for score in auto.values()), auto
@@ -341,7 +359,8 @@ def test_nothing_outside_the_sandbox_was_reached(attack_run):
     text = _outputs_text(attack_run, "b_gradebook") + _outputs_text(attack_run, "e_poisoner")
     assert "EDITED" not in text and "POISONED" not in text and "refused" in text
     snooped = _outputs_text(attack_run, "h_snooper")
-    assert SECRET not in snooped and "found 0 notebooks" in snooped
+    assert SECRET not in snooped and "found" in snooped
+    assert str(course) not in snooped.replace(f"{course}/submitted/*", "")   # only its own scratch
     feedback = course / "feedback"
     assert not feedback.exists() or not any(SECRET in p.read_text(errors="replace")
                                            for p in feedback.rglob("h_snooper/**/*.html"))
@@ -389,3 +408,37 @@ def test_every_student_stays_within_the_budget(attack_run):
     assert set(ran) == set(STUDENTS) - {"c_symlinks"} or set(ran) == set(STUDENTS), ran
     print("seconds per student:", json.dumps({k: round(v, 1) for k, v in ran.items()}))
     assert max(ran.values()) <= STUDENT_BUDGET - 20, ran     # 20 s: the grader's re-training
+
+
+def test_student_html_and_scripts_are_inert_in_the_feedback(attack_run):
+    assert attack_run["feedback_code"] == 0
+    pages = list((attack_run["course"] / "feedback" / "k_script").rglob("*.html"))
+    assert len(pages) == 3
+    html = "\n".join(p.read_text() for p in pages)
+    assert "alert('pwned')" in html.replace("&#x27;", "'").replace("&#39;", "'")   # shown as text
+    active = _ActiveHTML()
+    active.feed(html)
+    assert not active.found, active.found
+
+
+class _ActiveHTML(HTMLParser):
+    """What a browser would run of the payloads: scripts, event handlers, javascript: links."""
+
+    def __init__(self):
+        super().__init__()
+        self.found, self._in_script = [], False
+
+    def handle_starttag(self, tag, attrs):
+        self._in_script = tag == "script"
+        for name, value in attrs:
+            if name.startswith("on") and "alert" in (value or ""):
+                self.found.append((tag, name, value))
+            if name in ("href", "src") and (value or "").strip().lower().startswith("javascript:"):
+                self.found.append((tag, name, value))
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script and "alert(" in data:
+            self.found.append(("script", data[:200]))

@@ -197,7 +197,7 @@ def test_configure_autograde_puts_the_steps_in_nbgraders_chains():
     assert sanitize[0] is ClearOutput and sanitize[1] is SanitizeNotebook
     assert sanitize[sanitize.index(OverwriteCells) + 1] is FailUnreadableNotebook
     assert sanitize[-1] is CheckCellMetadata
-    assert c.Autograde.autograde_preprocessors[0] is ResilientExecute
+    assert issubclass(c.Autograde.autograde_preprocessors[0], ResilientExecute)
     assert Execute not in c.Autograde.autograde_preprocessors
     assert c.Autograde.exporter_class is TolerantNotebookExporter
 

@@ -257,3 +257,63 @@ def test_dashboard_mixed_namespace():
     assert "ELU" not in [v for _, v in d.select.options]
     report = static_report_html(ns)
     assert _statuses(report)["Linear"] == "fail" and 'class="gi-report"' in report
+
+
+# --- hostile text: class names, exception messages (issue 10, item 5) ---------------------------
+PAYLOAD = "<img src=x onerror=alert(1337)><script>alert(1337)</script>"
+
+
+def _hostile(base, method):
+    def broken(self, *args):
+        raise ValueError(PAYLOAD)
+    return type(PAYLOAD, (base,), {method: broken})      # the class name itself is the payload
+
+
+def _html_values(widget):
+    import ipywidgets as W
+    values = [widget.value] if isinstance(widget, W.HTML) else []
+    for child in getattr(widget, "children", ()):
+        values += _html_values(child)
+    return values
+
+
+def _assert_escaped(values):
+    from layers_lib.course.nbgrader_steps.neutralize import clean_html
+    assert values
+    for value in values:
+        assert "<script" not in value and "<img src=x" not in value, value[:300]
+        assert clean_html(value)[1] == [], value[:300]        # only inert, allowlisted HTML
+    assert any("&lt;script&gt;alert(1337)&lt;/script&gt;" in v for v in values)
+
+
+def test_inspector_escapes_hostile_class_names_and_messages():
+    named = GradientInspector(_hostile(L.ReLU, "update_output"))   # name from the class
+    assert named.name == PAYLOAD
+    _assert_escaped(_html_values(named))
+    raising = GradientInspector(_hostile(L.ReLU, "update_output"), name="ReLU")
+    assert PAYLOAD in raising.error
+    _assert_escaped(_html_values(raising))
+
+
+def test_dashboard_and_static_report_escape_hostile_messages():
+    ns = {n: getattr(L, n) for n in GRADED_NAMES}
+    ns["ReLU"] = _hostile(L.ReLU, "update_output")
+    ns["Linear"] = _hostile(L.Linear, "update_grad_input")
+
+    def sgd_momentum(*args, **kwargs):
+        raise RuntimeError(PAYLOAD)
+    ns["sgd_momentum"] = sgd_momentum
+    d = dashboard(ns)
+    _assert_escaped([d.table.value])
+    for name in ("ReLU", "Linear", "sgd_momentum"):
+        d.select.value = name
+        _assert_escaped(_html_values(d.detail))
+    _assert_escaped([static_report_html(ns)])
+
+
+def test_sequential_trace_escapes_hostile_module_names_and_messages():
+    hostile = _hostile(L.ReLU, "update_output")()
+    stu, ref = _models(hostile)
+    w = SequentialTrace(stu, ref, np.random.randn(6, 4), np.random.randn(6, 3))
+    assert PAYLOAD in w.result.error
+    _assert_escaped([w.table.value, w.report.value])

@@ -110,7 +110,7 @@ def softmax(x, g):
 def log_softmax(x, g):
     """y = x - max - log(sum exp(x - max)); dL/dx = g - exp(y) * sum(g)."""
     r = _softmax_rows(x)
-    u, w, n, p, c = r["u"], r["w"], r["n"], r["p"], r["c"]
+    w, n, p, c = r["w"], r["n"], r["p"], r["c"]
     x = np.asarray(x, dtype=np.float64)
     shifted = r["shifted"]
     y = shifted - r["lse_rest"]

@@ -7,6 +7,7 @@ from nbgrader.converters import Autograde
 from nbgrader.preprocessors import ClearOutput, Execute, OverwriteCells
 
 from .execute import ResilientExecute
+from .neutralize import install as install_neutralize
 from .regrade_training import RegradeTraining
 from .sandboxed_execute import SandboxedExecute
 from .exporter import TolerantNotebookExporter
@@ -22,7 +23,8 @@ def configure_autograde(c, rebuild_notebooks=("[2]task8_test_modules",), memory_
       sanitize:  ClearOutput, SanitizeNotebook, DeduplicateIds, OverwriteKernelspec,
                  OverwriteCells, FailUnreadableNotebook, CheckCellMetadata
       autograde: SandboxedExecute (ResilientExecute without `sandbox`) instead of Execute,
-                 RegradeTraining ([0]'s tests measured by the grader), IgnorePattern, ...
+                 RegradeTraining ([0]'s tests measured by the grader), IgnorePattern, ...,
+                 NeutralizeActiveContent (last; also in HTMLExporter for feedback/formgrader)
     `c.Execute.*` settings (timeout, ...) still apply: ResilientExecute is an Execute.
     """
     sanitize = list(Autograde.class_traits()["sanitize_preprocessors"].default())
@@ -37,6 +39,7 @@ def configure_autograde(c, rebuild_notebooks=("[2]task8_test_modules",), memory_
     c.Autograde.autograde_preprocessors = autograde
     c.SanitizeNotebook.rebuild_notebooks = list(rebuild_notebooks)
     c.ResilientExecute.memory_limit_mb = memory_limit_mb
+    install_neutralize(c)       # last: student HTML/JS in outputs and markdown becomes text
     if notebook_budgets:
         c.SandboxedExecute.notebook_budgets = dict(notebook_budgets)
     return c
