@@ -100,7 +100,7 @@ class ResilientExecute(Execute):
         self._reset_cell_state()
         if self._gave_up:
             if cell.cell_type == "code" and cell.source.strip():
-                cell.outputs = [_error_output("KernelGaveUp", self._gave_up)]
+                cell.outputs = [error_output("KernelGaveUp", self._gave_up)]
             return cell, self.resources
         try:
             return super().preprocess_cell(cell, resources, index)
@@ -109,7 +109,7 @@ class ResilientExecute(Execute):
             what = ("the kernel died while running this cell (os._exit, a crash or out of memory)"
                     if dead else self.timeout_message(self._get_timeout(cell)))
             self.log.error("Cell %d: %s; restarting the kernel", index, what)
-            cell.outputs.append(_error_output(type(exc).__name__, what))
+            cell.outputs.append(error_output(type(exc).__name__, what))
             self._recover(index)
             return cell, self.resources
 
@@ -155,6 +155,6 @@ class ResilientExecute(Execute):
         self.wait_for_reply(self.kc.kernel_info())
 
 
-def _error_output(ename, evalue):
+def error_output(ename, evalue):
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue,
                                   traceback=[f"{ename}: {evalue}"])

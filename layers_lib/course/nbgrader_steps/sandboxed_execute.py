@@ -22,7 +22,7 @@ from traitlets import Bool, Dict, Float, List, Unicode
 from ..sandbox import Scratch, SandboxPolicy, checked_notebooks, sandbox_account
 from ..sandbox.kernel import SandboxedKernelManager
 from ..sandbox.runtime import runtime_tree
-from .execute import ResilientExecute, _error_output
+from .execute import ResilientExecute, error_output
 
 
 class SandboxedExecute(ResilientExecute):
@@ -149,7 +149,7 @@ class SandboxedExecute(ResilientExecute):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and cell.source.strip() and self._remaining() <= 0:
             self._reset_cell_state()
-            cell.outputs = [_error_output(
+            cell.outputs = [error_output(
                 "TimeBudgetExceeded",
                 f"not run: the time budget of {self._budget:g} s for {self._notebook} ran out "
                 "(a class that is too slow or an infinite loop in an earlier cell)")]
