@@ -29,6 +29,10 @@ from layers_lib.course.nbgrader_steps.sanitize import SanitizeNotebook
 from layers_lib.course.nbgrader_steps.unreadable import FailUnreadableNotebook
 from layers_lib.grading.loader import load_submission
 
+# the heavy autograde runs share one xdist worker (./dev test uses --dist loadgroup): side by side
+# they would slow each other's correct students towards the time budgets
+pytestmark = pytest.mark.xdist_group("autograde")
+
 ROOT = Path(__file__).resolve().parents[1]
 # per-cell timeout of the corpus run (test-only override of the course's 300 s). A correct
 # test cell takes seconds; a hanging student call is stopped by the isolation worker after its

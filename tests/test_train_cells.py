@@ -228,13 +228,15 @@ def test_check_loss_decreased_passes(capsys):
 def test_cells_take_their_code_from_train_cells():
     sources = {cell.id: cell.source for cell in train.build().cells}
     for cell_id, objects in {"setup": [tc.MissingName, tc.find_modules_notebook, tc.load_classes],
-                             "helpers": [tc.make_mlp, tc.fit, tc.describe, tc.compare],
-                             "best_model": [tc.train_best_model],
+                             "helpers": [tc.make_mlp, tc.fit, tc.describe, tc.compare, tc.train_recipe],
                              "test_best_model_accuracy": [tc.check_own_classes, tc.check_test_accuracy],
                              "test_training_loss_decreases": [tc.check_loss_decreased]}.items():
         for obj in objects:
             assert plain_source(obj) in sources[cell_id], (cell_id, obj.__name__)
     assert "MODULES_NOTEBOOK = '[1]task8_modules.ipynb'\n" in sources["setup"]
+    assert "BEST_RECIPE = dict(" in sources["best_model"]          # written as literals: parse_recipe
+    from layers_lib.recipe import parse_recipe
+    assert parse_recipe(sources["best_model"]) == parse_recipe(f"BEST_RECIPE = {tc.BEST_RECIPE!r}")
     assert f"ACCURACY_THRESHOLD = {tc.ACCURACY_THRESHOLD!r}\n" in sources["test_best_model_accuracy"]
     assert f"LOSS_RATIO = {tc.LOSS_RATIO!r}\n" in sources["test_training_loss_decreases"]
     code = "\n".join(s for s in sources.values())

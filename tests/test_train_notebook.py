@@ -134,8 +134,9 @@ def test_release_version_has_stubs():
     cells = cells_by_id(release)
     best = cells["best_model"].source
     assert "raise NotImplementedError()" in best
-    assert "best_history - the History returned by train(...)" in best, "instructions must stay"
-    assert "make_mlp(ReLU, dropout=0.3" not in best, "the solution leaked into the release"
+    assert "The grader reads BEST_RECIPE from this cell" in best, "instructions must stay"
+    assert "best_model, best_history = train_recipe(BEST_RECIPE" in best
+    assert "BEST_RECIPE = dict(" not in best, "the solution leaked into the release"
     for answer_id in ANSWERS:
         assert cells[answer_id].source == "YOUR ANSWER HERE"
     original = cells_by_id(nb)

@@ -109,8 +109,8 @@ class ClassGrade:
             part.failure = message
 
     def step_raised(self, quantity: str, exc: BaseException) -> None:
-        """Record what the student's code raised; after a hang or a crash of the worker, stop
-        the checks (StopScenario)."""
+        """Record what the student's code raised; after a hang or a crash of the worker, or a
+        MemoryError, stop the checks (StopScenario)."""
         from .isolation.errors import CallFailed
 
         if isinstance(exc, CallFailed):
@@ -123,6 +123,9 @@ class ClassGrade:
         where = f" (in {method}, line {frames[-1].lineno})" if frames else ""
         message = str(exc) if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
         self.fail(quantity, f"{self.name} raised {message}{where}, computing {quantity}", part.name)
+        if isinstance(exc, MemoryError):    # hit the worker's memory limit: every further call
+            self.stopped = f"{self.name} ran out of memory"     # would take seconds to do it again
+            raise StopScenario
 
     # --- running checks ---------------------------------------------------------------------
     @contextlib.contextmanager

@@ -9,6 +9,10 @@ classic template, which puts `text/html` outputs into the page as they are, wrap
 markdown cells (raw HTML included) without sanitising them (nbgrader's own `feedback` and
 `formgrade` templates override the markdown block and ignore `HTMLExporter.sanitize_html`).
 
+Why this file is long: one step, but it has to know every active thing a notebook can carry
+(MIME types, markdown HTML, MathJax commands, image metadata, widget state) and keep the course's
+own report HTML through an allow-list parser; split up, those rules would be harder to audit.
+
 `NeutralizeActiveContent` rewrites the notebook so that those views render only inert content:
 
 * outputs (`display_data`, `execute_result`) keep only plain data (`text/plain`, `image/png`,

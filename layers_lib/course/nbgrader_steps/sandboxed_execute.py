@@ -42,7 +42,7 @@ class SandboxedExecute(ResilientExecute):
              "from the gradebook; student code runs only in their isolated worker)."
     ).tag(config=True)
     worker_call_timeout = Float(
-        5.0, help="Seconds one call of the isolated worker may take in these kernels (a correct "
+        10.0, help="Seconds one call of the isolated worker may take in these kernels (a correct "
                   "call takes milliseconds; a hung class then costs this much, once)."
     ).tag(config=True)
     worker_margin = Float(
@@ -91,7 +91,14 @@ class SandboxedExecute(ResilientExecute):
             return {}, {}
         directory = coursedir.format_path(coursedir.submitted_directory, student, assignment)
         names = sorted(n for n in _listdir(directory) if n.endswith(".ipynb"))
-        return checked_notebooks(directory, names, below=coursedir.root)
+        files, rejected = checked_notebooks(directory, names, below=coursedir.root)
+        # a notebook nbgrader already autograded (sanitized: read-only cells restored, added
+        # cells' metadata reset) replaces the submitted one: [2] loads the classes from [1]
+        built = coursedir.format_path(coursedir.autograded_directory, student, assignment)
+        done = sorted(n for n in _listdir(built) if n.endswith(".ipynb"))
+        graded, _ = checked_notebooks(built, done, below=coursedir.root)
+        files.update(graded)
+        return files, {n: why for n, why in rejected.items() if n not in graded}
 
     # -- the kernel, in a fresh scratch each time it starts --------------------------------------
 
