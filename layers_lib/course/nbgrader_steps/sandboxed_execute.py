@@ -60,14 +60,14 @@ class SandboxedExecute(ResilientExecute):
         if self.sandbox:
             self._prepare_sandbox(resources, info)
         else:
-            self._wall_deadline_env()
+            os.environ.update(self._deadline_env())
         try:
             return super().preprocess(nb, resources, km)
         finally:
             self._drop_scratch()
             if not self.sandbox:      # only this notebook's kernel may see them
-                os.environ.pop("TASK8_GRADING_DEADLINE", None)
-                os.environ.pop("TASK8_CALL_TIMEOUT", None)
+                for key in self._deadline_env():
+                    os.environ.pop(key, None)
             self.log.info("%s ran %.1f s of its %g s budget", self._notebook,
                           self._budget - self._remaining(), self._budget)
 
@@ -102,9 +102,10 @@ class SandboxedExecute(ResilientExecute):
 
     # -- the kernel, in a fresh scratch each time it starts --------------------------------------
 
-    def _wall_deadline_env(self):
-        os.environ["TASK8_GRADING_DEADLINE"] = f"{self._wall_deadline - self.worker_margin:.3f}"
-        os.environ["TASK8_CALL_TIMEOUT"] = f"{self.worker_call_timeout:g}"
+    def _deadline_env(self):
+        """What the kernel (and its isolated worker) learns of the budget."""
+        return {"TASK8_GRADING_DEADLINE": f"{self._wall_deadline - self.worker_margin:.3f}",
+                "TASK8_CALL_TIMEOUT": f"{self.worker_call_timeout:g}"}
 
     def create_kernel_manager(self):
         if not self.sandbox:
@@ -114,8 +115,7 @@ class SandboxedExecute(ResilientExecute):
         for name, data in self._files.items():
             self._scratch.add_file(name, data)
         env = {"PYTHONPATH": self._pythonpath, "NBGRADER_EXECUTION": "autograde",
-               "TASK8_GRADING_DEADLINE": f"{self._wall_deadline - self.worker_margin:.3f}",
-               "TASK8_CALL_TIMEOUT": f"{self.worker_call_timeout:g}"}
+               **self._deadline_env()}
         self.kernel_manager_class = SandboxedKernelManager
         km = super().create_kernel_manager()
         km.attach_sandbox(self._policy, self._scratch, env)
