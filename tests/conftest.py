@@ -12,3 +12,15 @@ def _seeded_numpy():
     """Every test starts from the same global NumPy seed (the layers use np.random)."""
     np.random.seed(0)
     yield
+
+
+@pytest.fixture(scope="session")
+def serial_demo_course(tmp_path_factory):
+    """The demo students autograded by plain `nbgrader autograde`: the reference every other way
+    of grading (parallel, distributed) must match. Session-wide, so the tests of one xdist
+    group share it."""
+    from corpus.course import demo_course
+    from layers_lib.course import pipeline
+    root = demo_course(tmp_path_factory.mktemp("serial") / "course")
+    assert pipeline.nbgrader(root, "autograde", "task8", "--force") == 0, (root / "nbgrader.log").read_text()[-3000:]
+    return root

@@ -54,3 +54,15 @@ def gradebook_dump(root):
                     "comments": {c.name: (c.auto_comment, c.manual_comment) for c in nb.comments},
                 } for nb in sub.notebooks}}
     return dump
+
+
+ALL_NOTEBOOKS = ("[0]task8_train_model.ipynb", MODULES, TESTS)
+DEMO_STUDENTS = sorted(p.name for p in (ROOT / "demo_submissions").iterdir() if p.is_dir())
+
+
+def demo_course(root, notebooks=ALL_NOTEBOOKS):
+    """A course with every demo student submitted (nothing graded yet)."""
+    root = make_course(root, notebooks)
+    for student in DEMO_STUDENTS:
+        submit(root, student, ROOT / "demo_submissions" / student, notebooks)
+    return root

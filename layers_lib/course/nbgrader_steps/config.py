@@ -16,7 +16,7 @@ from .unreadable import FailUnreadableNotebook
 
 
 def configure_autograde(c, rebuild_notebooks=("[2]task8_test_modules",), memory_limit_mb=4096,
-                        sandbox=True, notebook_budgets=None):
+                        sandbox=True, notebook_budgets=None, unexecuted_notebooks=()):
     """Install the four pieces into an nbgrader config `c` (call it from nbgrader_config.py).
 
     Starts from nbgrader's own chains, so a step a newer nbgrader adds stays in place:
@@ -42,4 +42,6 @@ def configure_autograde(c, rebuild_notebooks=("[2]task8_test_modules",), memory_
     install_neutralize(c)       # last: student HTML/JS in outputs and markdown becomes text
     if notebook_budgets:
         c.SandboxedExecute.notebook_budgets = dict(notebook_budgets)
+    if unexecuted_notebooks:
+        c.SandboxedExecute.unexecuted_notebooks = list(unexecuted_notebooks)
     return c

@@ -12,6 +12,11 @@ is killed with its sandbox and restarted for the next cells) and says why; once 
 spent the remaining cells are not run and say so. The kernel learns its deadline through
 `TASK8_GRADING_DEADLINE`, so the isolated worker of `[2]` stops a slow class's calls in time
 ("too slow") instead of outliving the cell.
+
+Not run at all: the notebooks in `unexecuted_notebooks`, whose running earns no points (`[1]`
+has no graded cell, its classes are graded through `[2]`; `[0]`'s two tests are measured by
+RegradeTraining, its written answers by hand). Their student code never runs during autograde,
+and they keep the outputs nbgrader cleared.
 """
 import os
 import time
@@ -31,6 +36,11 @@ class SandboxedExecute(ResilientExecute):
     sandbox = Bool(
         True, help="Run kernels in the sandbox. False only for comparisons on a trusted class: "
                    "student code then runs as the grader's own user."
+    ).tag(config=True)
+    unexecuted_notebooks = List(
+        Unicode(), [],
+        help="Notebooks (names without .ipynb) that autograde does not run, because running them "
+             "earns no points; their outputs stay cleared."
     ).tag(config=True)
     notebook_budgets = Dict(
         {}, help="Seconds of execution per notebook name (without .ipynb) for one student."
@@ -53,6 +63,9 @@ class SandboxedExecute(ResilientExecute):
     def preprocess(self, nb, resources=None, km=None):
         info = (resources or {}).get("nbgrader", {})
         self._notebook = info.get("notebook", "")
+        if self._notebook in self.unexecuted_notebooks:
+            self.log.info("%s is not run: running it earns no points", self._notebook)
+            return nb, resources
         self._budget = float(self.notebook_budgets.get(self._notebook, self.default_budget))
         self._deadline = time.monotonic() + self._budget
         self._wall_deadline = time.time() + self._budget

@@ -30,10 +30,15 @@ class SandboxedKernelManager(AsyncKernelManager):
     # the student's code next to the [2] kernel) can neither ptrace the kernel nor read its memory
     NOT_DUMPABLE = "--IPKernelApp.exec_lines=['import ctypes; ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)']"
 
+    # the kernel's parent is the sandbox (bubblewrap's --die-with-parent ends it with the grader):
+    # 1 means "no parent to poll", and it keeps ipykernel from printing its "Ctrl-C will not
+    # work" note to the grader's terminal for every kernel
+    NO_PARENT_POLL = "--IPKernelApp.parent_handle=1"
+
     harden = False
 
     def format_kernel_cmd(self, extra_arguments=None):
-        cmd = super().format_kernel_cmd(extra_arguments)
+        cmd = super().format_kernel_cmd(extra_arguments) + [self.NO_PARENT_POLL]
         if self.harden:
             cmd.append(self.NOT_DUMPABLE)
         return self.sandbox_policy.command(cmd, self.scratch, env=self.sandbox_env)
