@@ -148,7 +148,16 @@ def grade_unit(unit, gradebook=None):
         autograded = coursedir.format_path(coursedir.autograded_directory, student, assignment)
         files = _read_tree(autograded)[0] if os.path.isdir(autograded) else {}
     return UnitResult(student, bool(outcome["success"]) and record is not None, time.perf_counter() - start,
-                      log, record, files, worker=platform.node(), error=outcome.get("error") or "")
+                      log, record, files, worker=_worker_name(), error=outcome.get("error") or "")
+
+
+def _worker_name():
+    """The Dask worker's address when run by one, else the machine's name."""
+    try:
+        from distributed import get_worker
+        return get_worker().address
+    except (ImportError, ValueError):
+        return platform.node()
 
 
 def read_record(db_url, assignment, student):
