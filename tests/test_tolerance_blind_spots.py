@@ -43,9 +43,7 @@ _LSE_AT_1E4 = ("|x| ~ 1e4 in float32: log-sum-exp (a correct, stable style) roun
                "close errs by that relatively; with the margin of 8, that is more than 1 % of a "
                "one-hot row's RMS")
 ALLOWED = {
-    ("SoftMax visible", "grad_input"): (
-        10, "near one-hot rows: p (g - sum g p) is ~p_2 |g|, while correct float32 code errs by "
-            "~(n + |max x|) u |g| (the normalising sum, log-sum-exp rounded at the maximum)"),
+    ("SoftMax visible", "grad_input for large inputs"): (1, _LSE_AT_1E4),
     ("SoftMax hidden", "output (float32, shape (3, 7), |x| <= 10000)"): (1, _LSE_AT_1E4),
     ("SoftMax hidden", "grad_input (float32, shape (3, 7), |x| <= 10000)"): (
         2, _LSE_AT_1E4 + "; the gradient of that row (2e-4) is smaller than that error times |g|"),
@@ -54,10 +52,7 @@ ALLOWED = {
            "cannot be represented next to 1 (1 + p_2 == 1), every float algorithm errs by about it"),
     ("LogSoftMax hidden", "grad_input (float32, shape (3, 7), |x| <= 10000)"): (1, _LSE_AT_1E4),
     ("BatchNormalization hidden", "grad_input (float32, batch 2, training step N)"): (8, _BATCH_OF_2),
-    ("Sequential visible", "grad_input"): (463, _BATCH_OF_2),
-    ("Sequential visible", "grad_gamma"): (
-        1, "sum(g y) over a batch of 2 with a column of nearly equal samples: y carries the naive "
-           "variance's error u E[x^2]/(var + EPS)"),
+    ("Sequential visible", "grad_input"): (55, _BATCH_OF_2),
 }
 
 

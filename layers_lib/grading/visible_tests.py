@@ -2,14 +2,17 @@
 under test (plus the optimizers', which the seed did not have).
 
 These are the visible tests of `[2]task8_test_modules.ipynb` (the notebook shows each function's
-source) and run in pytest on the reference. Repairs of the seed: test_softmax tests SoftMax
+source) and run in pytest on the reference. Each runs 10 random cases (the seed ran 100 of the
+same tiny shape): a wrong formula shows in the first, more of the same prove nothing new, and
+each case costs round trips to the isolated worker in every student's autograde. The hidden
+checks add the shapes, dtypes and edge values (they alone kill every mutant of tests/mutants). Repairs of the seed: test_softmax tests SoftMax
 (the seed tested LogSoftMax twice); PyTorch runs in float64 and tolerances follow the dtype and
 the magnitude of the terms; moving_variance is checked; failures say what is wrong and where.
 """
 import numpy as np
 
 from . import magnitude
-from .testkit import (RANDOM_SEED, assert_matches, assert_that, custom_forward_backward,
+from .testkit import (RANDOM_SEED, assert_matches, assert_that, binomial_interval, custom_forward_backward,
                       generate_test_data, run_step, torch_forward_backward)
 
 
@@ -24,7 +27,7 @@ def seed_everything():
 def test_linear(Linear):
     torch = seed_everything()
     batch_size, n_in, n_out = 2, 3, 4
-    for _ in range(100):
+    for _ in range(10):
         torch_layer = torch.nn.Linear(n_in, n_out)
         custom_layer = Linear(n_in, n_out)
         custom_layer.W = torch_layer.weight.data.numpy().T.copy()
@@ -45,7 +48,7 @@ def test_linear(Linear):
 def softmax_like_test(layer_class, name, torch_module, scale_of):
     torch = seed_everything()
     batch_size, n_in = 2, 4
-    for _ in range(100):
+    for _ in range(10):
         custom_layer = layer_class()
         layer_input = generate_test_data((batch_size, n_in))
         next_layer_grad = generate_test_data((batch_size, n_in))
@@ -55,7 +58,7 @@ def softmax_like_test(layer_class, name, torch_module, scale_of):
         assert_matches(ref.output, custom.output, name, "output", scale["output"], np.float32)
         assert_matches(ref.grad_input, custom.grad_input, name, "grad_input", scale["grad_input"],
                        np.float32)
-    for _ in range(10):   # stable for logits of any size: no overflow, no NaN
+    for _ in range(3):    # stable for logits of any size: no overflow, no NaN
         custom_layer = layer_class()
         layer_input = generate_test_data((batch_size, n_in), minval=-1e4, maxval=1e4)
         next_layer_grad = generate_test_data((batch_size, n_in))
@@ -80,7 +83,7 @@ def test_logsoftmax(LogSoftMax):
 def test_batchnormalization(BatchNormalization):
     torch = seed_everything()
     batch_size, n_in = 32, 16
-    for _ in range(100):
+    for _ in range(10):
         alpha = 0.9
         custom_layer = BatchNormalization(alpha)
         custom_layer.train()
@@ -121,7 +124,7 @@ def test_batchnormalization(BatchNormalization):
 def test_sequential(Sequential, BatchNormalization, Scaling):
     torch = seed_everything()
     batch_size, n_in = 2, 4
-    for _ in range(100):
+    for _ in range(10):
         alpha = 0.9
         torch_layer = torch.nn.BatchNorm1d(n_in, eps=BatchNormalization.EPS, momentum=1. - alpha,
                                            affine=True)
@@ -156,7 +159,7 @@ def test_sequential(Sequential, BatchNormalization, Scaling):
 def test_scaling(Scaling):
     torch = seed_everything()
     batch_size, n_in = 3, 5
-    for _ in range(100):
+    for _ in range(10):
         custom_layer = Scaling(n_in)
         custom_layer.gamma = generate_test_data(n_in, minval=-2, maxval=2)
         custom_layer.beta = generate_test_data(n_in, minval=-2, maxval=2)
@@ -178,10 +181,9 @@ def test_scaling(Scaling):
 
 
 def test_dropout(Dropout):
-    from scipy import stats
     seed_everything()
     batch_size, n_in = 2, 4
-    for _ in range(100):
+    for _ in range(10):
         p = np.random.uniform(0.3, 0.7)
         layer = Dropout(p)
         layer.train()
@@ -211,7 +213,7 @@ def test_dropout(Dropout):
         layer_output = run_step("number of dropped elements", layer.update_output,
                                 generate_test_data(shape, minval=5, maxval=10))
         dropped = int(np.sum(np.asarray(layer_output) == 0))
-        low, high = stats.binom.interval(1 - 1e-6, int(np.prod(shape)), p)
+        low, high = binomial_interval(1 - 1e-6, int(np.prod(shape)), p)
         assert_that(low <= dropped <= high, "Dropout", "number of dropped elements",
                     f"Dropout(p={p}) on shape {shape}: dropped {dropped} of {int(np.prod(shape))} elements, "
                     f"expected {low:.0f}..{high:.0f} — p is the probability to DROP, and the mask must be "
@@ -221,7 +223,7 @@ def test_dropout(Dropout):
 def elementwise_test(layer_class, name, torch_layer, make_layer, alpha=1.0, large_inputs=False):
     torch = seed_everything()
     batch_size, n_in = 2, 4
-    settings = [(10, "", 100)] + ([(1e4, " for large inputs", 10)] if large_inputs else [])
+    settings = [(10, "", 10)] + ([(1e4, " for large inputs", 3)] if large_inputs else [])
     for bound, where, repeats in settings:
         for _ in range(repeats):
             custom_layer, t_layer = make_layer(layer_class, torch)
@@ -258,7 +260,7 @@ def test_softplus(SoftPlus):
 def nll_test(criterion_class, name, make_input, log_of_input):
     torch = seed_everything()
     batch_size, n_in = 2, 4
-    for _ in range(100):
+    for _ in range(10):
         torch_layer = torch.nn.NLLLoss()
         custom_layer = criterion_class()
         layer_input = make_input(custom_layer, batch_size, n_in, torch)
@@ -295,7 +297,7 @@ def test_nllcriterion(NLLCriterion):
 
 def optimizer_test(optimizer, name, make_torch_optimizer, config):
     torch = seed_everything()
-    for _ in range(20):
+    for _ in range(5):
         variables = [[generate_test_data((3, 4), minval=-1, maxval=1), generate_test_data((4,), minval=-1, maxval=1)],
                      [], [generate_test_data((2, 2), minval=-1, maxval=1)]]
         flat = [v for group in variables for v in group]

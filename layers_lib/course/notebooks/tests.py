@@ -60,8 +60,9 @@ from layers_lib.grading import magnitude
 from layers_lib.grading.grade import ClassGrade
 from layers_lib.grading.isolation import IsolatedSubmission
 from layers_lib.grading.visible_tests import seed_everything
-from layers_lib.grading.testkit import (RANDOM_SEED, assert_matches, assert_that, custom_forward_backward,
-                                        generate_test_data, run_step, torch_forward_backward)
+from layers_lib.grading.testkit import (RANDOM_SEED, assert_matches, assert_that, binomial_interval,
+                                        custom_forward_backward, generate_test_data, run_step,
+                                        torch_forward_backward)
 
 torch.set_num_threads(1)   # the tensors are tiny: more threads only spin
 # Your classes run in a separate process (a fresh Python): only arrays come back, and the
