@@ -97,3 +97,14 @@ def test_checker_on_a_notebook_reports_failures_and_exit_codes(tmp_path):
     bad.write_text("{not json")
     assert run_checker(bad).returncode == 2
     assert run_checker(tmp_path / "missing.ipynb").returncode == 2
+
+
+@pytest.mark.parametrize("n", [1, 7, 200, 10000])
+@pytest.mark.parametrize("p", [0.01, 0.3, 0.5, 0.8, 0.99])
+def test_the_binomial_interval_is_scipys(n, p):
+    """The dropout checks count dropped elements against this interval without importing scipy
+    in the grading kernel; it must be scipy's exactly."""
+    from scipy import stats
+    from layers_lib.grading.testkit import binomial_interval
+    for confidence in (1 - 1e-6, 0.95, 0.5):
+        assert binomial_interval(confidence, n, p) == tuple(stats.binom.interval(confidence, n, p))
