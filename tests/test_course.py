@@ -87,5 +87,10 @@ def test_pipeline_scores_every_demo_student_exactly_and_reproducibly(tmp_path):
         assert html.stat().st_size > 10_000
     csv = (root / "grades.csv").read_text().splitlines()
     assert len(csv) == 1 + len(EXPECTED) and csv[0].startswith("assignment,duedate,timestamp,student_id")
-    second = pipeline.run(root, students=["ada_complete", "fay_syntax_error"], log=lambda *a: None)
+    # again for two of them, autograded by the Dask runner this time: the same scores
+    lines = []
+    second = pipeline.run(root, students=["ada_complete", "fay_syntax_error"], log=lines.append, workers=2)
     assert second["scores"] == {s: EXPECTED[s] for s in ("ada_complete", "fay_syntax_error")}
+    assert any("autograding 2 students of task8 on 2 Dask workers" in line for line in lines)
+    where = pipeline.where_things_are(root, second["feedback"])
+    assert f"{root / 'grades.csv'}" in where and "/formgrader" in where and "6 pages for 2 students" in where

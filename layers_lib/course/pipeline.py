@@ -3,7 +3,10 @@
 generate_assignment -> submissions into submitted/<student>/task8 -> autograde ->
 generate_feedback -> export grades.csv -> a score table per student and per graded cell.
 
-    python -m layers_lib.course.pipeline [--root DIR] [--students a,b] [--json PATH]
+    python -m layers_lib.course.pipeline [--root DIR] [--students a,b] [--workers N] [--json PATH]
+
+Autograde is plain serial `nbgrader autograde`, or with --workers N the Dask runner
+(`layers_lib.course.parallel`, a local cluster of N processes): the same gradebook, faster.
 """
 import argparse
 import json
@@ -85,7 +88,7 @@ def format_table(table):
     return "\n".join(lines)
 
 
-def run(root=ROOT, students=None, log=print):
+def run(root=ROOT, students=None, log=print, workers=None):
     root = Path(root)
     students = students or sorted(p.name for p in (ROOT / "demo_submissions").iterdir() if p.is_dir())
     timings = {}
@@ -94,9 +97,16 @@ def run(root=ROOT, students=None, log=print):
                         ("autograde", ("autograde", ASSIGNMENT, "--force")),
                         ("generate_feedback", ("generate_feedback", ASSIGNMENT, "--force")),
                         ("export", ("export", "--to", str(root / "grades.csv")))]:
-        log(f"== nbgrader {label}")
         start = time.perf_counter()
-        code = nbgrader(root, *args)
+        if label == "autograde" and workers:
+            log(f"== autograde on a local Dask cluster of {workers} workers (layers_lib.course.parallel)")
+            from . import parallel
+            results = parallel.autograde(root, ASSIGNMENT, workers=workers, nbgrader_args=["--force"],
+                                         log=lambda line: log("   " + line))
+            code = 0 if all(r.ok for r in results.values()) else 1
+        else:
+            log(f"== nbgrader {label}")
+            code = nbgrader(root, *args)
         timings[label] = time.perf_counter() - start
         if code != 0:
             log(f"   exit code {code} (see {root / 'nbgrader.log'}); continuing")
@@ -106,18 +116,34 @@ def run(root=ROOT, students=None, log=print):
     return {"scores": table, "timings": timings, "feedback": feedback}
 
 
+def where_things_are(root, feedback):
+    """What an instructor looks at next, and where it is."""
+    pages = sum(len(f) for f in feedback.values())
+    return "\n".join([
+        f"feedback:  {root / 'feedback'}/<student>/{ASSIGNMENT}/*.html ({pages} pages for {len(feedback)} students)",
+        f"grades:    {root / 'grades.csv'} (nbgrader export), gradebook {root / 'gradebook.db'}",
+        f"log:       {root / 'nbgrader.log'}",
+        f"state:     python -m layers_lib.course.status --root {root}",
+        "formgrader (manual grading of [0]'s written answers): in the course directory run",
+        "           jupyter lab --ServerApp.ip=127.0.0.1",
+        "           and open the URL it prints with /lab replaced by /formgrader, in its own browser tab",
+        "           (Lab's Nbgrader > Formgrader menu shows it in an iframe, which JupyterHub may block:",
+        "           jupyter/nbgrader#1870)",
+    ])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--root", type=Path, default=ROOT, help="course directory (default: the repo)")
     parser.add_argument("--students", help="comma-separated subset of demo_submissions/")
+    parser.add_argument("--workers", type=int, help="autograde on a local Dask cluster of N processes")
     parser.add_argument("--json", type=Path, help="also write the scores and timings as JSON")
     args = parser.parse_args(argv)
     students = args.students.split(",") if args.students else None
-    result = run(args.root, students)
+    result = run(args.root, students, workers=args.workers)
     print(format_table(result["scores"]))
-    print("\nfeedback: " + ", ".join(f"{s}: {len(f)} html" for s, f in sorted(result["feedback"].items())))
-    print("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result["timings"].items()))
-    print(f"grades: {args.root / 'grades.csv'}")
+    print("\ntimings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result["timings"].items()))
+    print(where_things_are(args.root.resolve(), result["feedback"]))
     if args.json:
         args.json.write_text(json.dumps({"scores": {s: {c: list(v) for c, v in row.items()}
                                                     for s, row in result["scores"].items()},
