@@ -76,6 +76,16 @@ EXPECTED = {
 }
 
 
+def test_every_cell_of_the_rebuilt_test_notebook_is_known_to_the_gradebook():
+    """Autograde rebuilds [2] from the gradebook's cells (SanitizeNotebook.rebuild_notebooks) and
+    drops any other cell with a tampering warning: the release's own cells must all be there, or
+    every faithful submission would be reported as tampered with."""
+    import nbformat
+    nb = nbformat.read(RELEASE / "[2]task8_test_modules.ipynb", as_version=4)
+    plain = [c.id for c in nb.cells if "nbgrader" not in c.metadata]
+    assert not plain, f"cells without nbgrader metadata would be dropped at autograde: {plain}"
+
+
 @pytest.mark.slow
 def test_pipeline_scores_every_demo_student_exactly_and_reproducibly(tmp_path):
     root = course_copy(tmp_path)

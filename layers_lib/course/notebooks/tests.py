@@ -6,7 +6,7 @@ import inspect
 from layers_lib.grading import visible_tests
 from layers_lib.grading.visible_tests import GRADED_NAMES
 
-from .cells import free_code, given_code, markdown, notebook, test_code
+from .cells import given_code, markdown, notebook, test_code
 from .solutions import plain_source
 
 from layers_lib.grading.parts import POINTS, describe_split
@@ -114,6 +114,6 @@ def build():
                                                   f"{describe_split(name)})"))
         cells.append(test_code(f"test_{key}", test_cell_source(name), POINTS[name]))
     cells += [markdown("about_dashboard", "### Inspect mismatches\n\nOpens the gradient inspector "
-                                          "(does nothing during grading)."),
-              free_code("dashboard", DASHBOARD)]
+                                          "(does nothing during grading; copy it into a new cell to change it)."),
+              given_code("dashboard", DASHBOARD)]
     return notebook(cells)
