@@ -31,57 +31,19 @@ from pathlib import Path
 
 import pytest
 
+from exchange_users import ROOT, VENV_BIN, as_user, nbgrader
+
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0 or not all(map(shutil.which, ("bwrap", "setpriv", "useradd"))),
                                  reason="creates Unix accounts: needs root, useradd, setpriv and bubblewrap (CI)")]
 
-ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demo_submissions"
-VENV_BIN = Path(sys.executable).parent
 COURSE_ID, ASSIGNMENT = "nn-from-scratch", "task8"
 TRAIN, MODULES, TESTS = "[0]task8_train_model.ipynb", "[1]task8_modules.ipynb", "[2]task8_test_modules.ipynb"
 NOTEBOOKS = (TRAIN, MODULES, TESTS)
 ANSWERS = ("q_activations", "q_batchnorm", "q_optimizers")      # the written answers of [0], 2 points each
 ADA_MANUAL = {"q_activations": 2.0, "q_batchnorm": 1.5, "q_optimizers": 2.0}
 ADA_COMMENT = "Batch norm: say what happens to the moving statistics in evaluate mode."
-
-
-def _interpreter_view():
-    """bwrap arguments that make this Python reachable by any user: here it lives under
-    /root/.pyenv and /root is 0700, so an empty /root gets only the installation bound back."""
-    prefix = Path(os.path.realpath(sys.base_prefix))
-    ancestors = [*reversed(prefix.parents)][1:] + [prefix]
-    closed = next((p for p in ancestors if not os.stat(p).st_mode & 0o001), None)
-    if closed is None or closed == prefix:
-        return []
-    args = ["--tmpfs", str(closed)]
-    for directory in ancestors[ancestors.index(closed) + 1:-1]:
-        args += ["--perms", "0755", "--dir", str(directory)]
-    return args + ["--ro-bind", str(prefix), str(prefix)]
-
-
-def as_user(user, *argv, cwd, student=True, check=True):
-    """Run argv as the Unix account `user` (real uid/gid, its groups, a clean environment).
-    A student does not see the repository either (only its virtual environment, for nbgrader):
-    what a student's machine has is the kit and nbgrader, never the course tooling."""
-    entry = pwd.getpwnam(user)
-    cmd = ["bwrap", "--dev-bind", "/", "/", "--die-with-parent", *_interpreter_view()]
-    if student:
-        cmd += ["--tmpfs", str(ROOT), "--ro-bind", sys.prefix, sys.prefix]
-    cmd += ["--chdir", str(cwd), "--", "setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}",
-            "--init-groups", "--", "env", "-i", f"HOME={entry.pw_dir}", f"USER={user}", f"LOGNAME={user}",
-            f"PATH={VENV_BIN}:/usr/bin:/bin", "LANG=C.UTF-8", "OPENBLAS_NUM_THREADS=1", *argv]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    if check:
-        assert proc.returncode == 0, f"{user}: {' '.join(argv)}\n{proc.stdout}\n{proc.stderr}"
-    return proc
-
-
-def nbgrader(user, *args, cwd, student=True):
-    start = time.perf_counter()
-    proc = as_user(user, sys.executable, "-m", "nbgrader", *args, cwd=cwd, student=student)
-    print(f"{time.perf_counter() - start:5.1f} s  {user}: nbgrader {' '.join(args)}")
-    return proc
 
 
 PROBE = """import json, os, sys
