@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import textwrap
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -49,6 +50,22 @@ def _add_cell(nb, source):
     nb.cells.append(nbformat.v4.new_code_cell(source))
 
 
+def _run_in_worker(nb, source):
+    """Student code that autograde runs: added cells of [1] are ignored by the loader, and [1]
+    itself is not executed, so the attack goes at the end of a solution cell (ReLU's), which
+    [2]'s isolated worker runs when it loads the submission."""
+    cell = _cell(nb, "relu_solution")
+    cell.source = cell.source.rstrip("\n") + "\n\n" + source.strip("\n") + "\n"
+
+
+def _raising_what_it_printed(source):
+    """An attack for [1]: autograde does not run [1] itself, its cells run in [2]'s isolated
+    worker (in the sandbox), whose prints no notebook shows. The attack raises what it printed,
+    so the loader's summary in [2]'s setup output shows the attack's own verdict."""
+    return ("import contextlib as _c, io as _io\n_out = _io.StringIO()\nwith _c.redirect_stdout(_out):\n"
+            + textwrap.indent(source.strip("\n"), "    ") + "\nraise RuntimeError(_out.getvalue())\n")
+
+
 def _write(directory, files):
     directory.mkdir(parents=True)
     for name, nb in files.items():
@@ -76,7 +93,7 @@ for path in [{str(course / 'gradebook.db')!r}, "../../../gradebook.db", "../../g
     except Exception as exc:
         print("refused", path, type(exc).__name__)
 """
-    _add_cell(files[MODULES], attack)
+    _run_in_worker(files[MODULES], _raising_what_it_printed(attack))
     _add_cell(files[TRAIN], attack)
     return files
 
@@ -111,9 +128,11 @@ check_loss_decreased = lambda *a, **k: 0.0
 
 def package_poisoner(course):
     files = _load("ben_blank")
-    _add_cell(files[MODULES], f"""
-import glob, os, site, sys, layers_lib
-targets = glob.glob(os.path.dirname(layers_lib.__file__) + "/**/*.py", recursive=True)
+    _run_in_worker(files[MODULES], _raising_what_it_printed(f"""
+import glob, os, site, sys
+targets = [p for entry in sys.path for p in glob.glob(os.path.join(entry or ".", "layers_lib", "**", "*.py"),
+                                                      recursive=True)]     # importing it is refused
+targets += glob.glob({str(ROOT / 'layers_lib')!r} + "/**/*.py", recursive=True)
 targets += [{str(ROOT / 'layers_lib' / 'grading' / 'grade.py')!r}, {str(ROOT / 'nbgrader_config.py')!r}]
 targets += [os.path.join(p, "sitecustomize.py") for p in site.getsitepackages()]
 for path in targets:
@@ -123,13 +142,13 @@ for path in targets:
         print("POISONED", path)
     except OSError as exc:
         print("refused", type(exc).__name__)
-""")
+"""))
     return files
 
 
 def signaller(course):
     files = _load("ben_blank")
-    _add_cell(files[MODULES], """
+    _run_in_worker(files[MODULES], """
 import os, signal
 for pid in [os.getppid(), 1] + [int(p) for p in os.listdir("/proc") if p.isdigit()]:
     for sig in (signal.SIGSTOP, signal.SIGKILL):
@@ -144,7 +163,7 @@ os.kill(-1, signal.SIGKILL)
 
 def lingerer(course):
     files = _load("ben_blank")
-    _add_cell(files[MODULES], """
+    _run_in_worker(files[MODULES], """
 import os, subprocess
 subprocess.Popen(["sleep", "600"], start_new_session=True)
 if os.fork() == 0:
@@ -170,10 +189,10 @@ for pattern in ["/tmp/**/*.ipynb", "/work/**/*.ipynb", "/root/**/*.ipynb", "/hom
         except OSError:
             continue
         found.append(path)
-        print("READ", path, text[:100000])
+        print("READ", path, "LEAKED" if {SECRET[:7]!r} + {SECRET[7:]!r} in text else "")   # not the marker itself
 print("found", len(found), "notebooks")
 """
-    _add_cell(files[MODULES], attack)
+    _run_in_worker(files[MODULES], _raising_what_it_printed(attack))
     _add_cell(files[TRAIN], attack)
     return files
 
@@ -220,8 +239,9 @@ def deep_json(course):
 
 def _linear(files, forward):
     cell = _cell(files[MODULES], "linear_solution")
-    old = "        self.output = (input @ self.W + self.b).astype(input.dtype, copy=False)\n"
-    assert old in cell.source
+    start = cell.source.index("        output = input @ self.W\n")      # the reference's forward
+    end = cell.source.index("\n", cell.source.index("self.output = output.astype(", start)) + 1
+    old = cell.source[start:end]
     cell.source = cell.source.replace(old, forward)
     return files
 
@@ -359,7 +379,7 @@ def test_nothing_outside_the_sandbox_was_reached(attack_run):
     text = _outputs_text(attack_run, "b_gradebook") + _outputs_text(attack_run, "e_poisoner")
     assert "EDITED" not in text and "POISONED" not in text and "refused" in text
     snooped = _outputs_text(attack_run, "h_snooper")
-    assert SECRET not in snooped and "found" in snooped
+    assert SECRET not in snooped and "LEAKED" not in snooped and "found" in snooped
     assert str(course) not in snooped.replace(f"{course}/submitted/*", "")   # only its own scratch
     feedback = course / "feedback"
     assert not feedback.exists() or not any(SECRET in p.read_text(errors="replace")
@@ -393,8 +413,11 @@ def test_a_hung_or_slow_class_costs_only_its_own_points_within_the_budget(attack
         for cell in ("test_relu", "test_softmax", "test_batchnormalization", "test_adam_optimizer"):
             assert auto[cell] > 0, (cell, auto)
     assert hung["test_linear"] == 0
+    # a correct but slow Linear earns [2]'s points (its tiny cases are fast enough); the grader's
+    # re-training of [0] is bounded in time, and says so
+    assert slow["test_linear"] == 2
     slow_text = _outputs_text(attack_run, "m_slow_linear")
-    assert "budget" in slow_text and ("too slow" in slow_text or "ran out" in slow_text)
+    assert "could not train BEST_RECIPE" in slow_text and "did not return within 20 s" in slow_text
 
 
 def test_every_student_stays_within_the_budget(attack_run):

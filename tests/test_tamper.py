@@ -152,20 +152,18 @@ def test_failures_happen_the_intended_way(corpus_run):
     assert "MemoryError" in printed("hangs_and_crashes", "test_leakyrelu")                  # memory limit
     assert "worker process died" in printed("hangs_and_crashes", "test_dropout")            # os._exit
     assert "SoftPlus: 1 of 1 points" in printed("hangs_and_crashes", "test_softplus")
-    # os._exit at import also kills nbgrader's kernel running [1]: restarted, later cells run
-    assert errors("kernel_death_import", "relu_solution", MODULES) == ["DeadKernelError"]
-    modules = autograded(corpus_run, "kernel_death_import", MODULES)
-    later = [c for c in modules.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "elu_solution"]
-    assert later[0].execution_count is not None and not later[0].outputs
+    # [1] is not executed by autograde (its classes are graded through [2], whose worker runs
+    # them): a cell that kills the kernel at import or prints a million lines does nothing to
+    # [1] there, and in [2] it costs only the classes it breaks (test_case_gets_the_scores_...)
+    for case in ("kernel_death_import", "huge_output"):
+        modules = autograded(corpus_run, case, MODULES)
+        ran = [c.id for c in modules.cells if c.cell_type == "code" and (c.outputs or c.execution_count)]
+        assert not ran, (case, ran)
     for cell in POINTS:
         assert errors("invalid_json_tests", cell) == ["RuntimeError"]
     assert "could not be read" in cell_outputs(autograded(corpus_run, "invalid_json_tests"), "test_linear")[0].evalue
     placeholder = autograded(corpus_run, "invalid_json_modules", MODULES)
     assert placeholder.metadata[UNREADABLE].startswith("invalid JSON")
-    # a million lines printed while [1] runs: LimitOutput keeps 1000, the notebooks stay small
-    huge = autograded(corpus_run, "huge_output", MODULES)
-    text = "".join(o.get("text", "") for o in cell_outputs(huge, "scaling_solution"))
-    assert "Output truncated" in text and text.count("\n") <= 1001
     for notebook in (MODULES, TESTS):
         assert (corpus_run["root"] / "autograded" / "huge_output" / "task8" / notebook).stat().st_size < 500_000
     assert "patch the checkers" not in nbformat.writes(autograded(corpus_run, "cheat_added_cell_in_tests"))

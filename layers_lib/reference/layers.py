@@ -117,7 +117,9 @@ class Linear(Module):
     def update_output(self, input):
         """input (B, N) -> output (B, M), input's dtype."""
         self._check(input, self.W.shape[0], "input")
-        self.output = (input @ self.W + self.b).astype(input.dtype, copy=False)
+        output = input @ self.W
+        output += self.b            # in place: one (B, M) temporary and one pass fewer
+        self.output = output.astype(input.dtype, copy=False)
         return self.output
 
     def update_grad_input(self, input, grad_output):
@@ -132,8 +134,8 @@ class Linear(Module):
         self.grad_b = grad_output.sum(axis=0).astype(self.b.dtype, copy=False)
 
     def zero_grad_params(self):
-        self.grad_W = np.zeros_like(self.W)
-        self.grad_b = np.zeros_like(self.b)
+        self.grad_W = np.zeros(self.W.shape, dtype=self.W.dtype)
+        self.grad_b = np.zeros(self.b.shape, dtype=self.b.dtype)
 
     def get_params(self):
         return [self.W, self.b]

@@ -268,8 +268,8 @@ CASES = {
                                    "self.output = np.full_like(input, np.nan)\n        return self.output"),
                            replace(MODULES, "linear_solution", "return self.output",
                                    "return self.output.reshape(-1)"),
-                           replace(MODULES, "relu_solution", "self.output = np.maximum(input, 0)",
-                                   "self.output = np.maximum(input, 0).astype(np.float64)")],
+                           replace(MODULES, "relu_solution", "self.output = np.maximum(input, zeros, out=zeros)",
+                                   "self.output = np.maximum(input, zeros, out=zeros).astype(np.float64)")],
                           partial={"test_softplus": 0.25, "test_linear": 1.5, "test_relu": 0.5},
                           note="SoftPlus returns NaN, Linear a flat vector (shape), ReLU float64 for "
                                "float32 input (dtype): each loses its forward part (SoftPlus also "
