@@ -6,12 +6,15 @@ environment, under `bwrap` in a private mount namespace (see `interpreter_view`)
 not see the repository either, only its virtual environment (for nbgrader and JupyterLab): what a
 student's machine has is the kit and nbgrader, never the course tooling.
 """
+import contextlib
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -96,3 +99,40 @@ def _owner(proc_dir):
         return proc_dir.stat().st_uid
     except OSError:
         return None
+
+
+@contextlib.contextmanager
+def term_accounts(prefix, roles, course_id):
+    """Accounts for a term, one per role (`teach` is the instructor; unique names), their homes
+    (0700, each with a ~/.jupyter/nbgrader_config.py naming the exchange and, for students, the
+    course) and the exchange (0777, nbgrader's mode) under a fresh /tmp directory every account
+    can traverse. Yields (base, exchange, {role: user}, {role: home}); everything is removed at
+    the end, after every process left running as the accounts."""
+    base = Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir="/tmp"))
+    base.chmod(0o755)
+    tag = secrets.token_hex(3)
+    users = {role: f"{prefix}-{tag}-{role}" for role in roles}
+    home = {role: base / "home" / name for role, name in users.items()}
+    created = []
+    try:
+        (base / "home").mkdir(mode=0o755)
+        exchange = base / "exchange"
+        exchange.mkdir()
+        exchange.chmod(0o777)
+        for role, name in users.items():
+            subprocess.run(["useradd", "--no-create-home", "--home-dir", str(home[role]), "--shell", "/bin/sh",
+                            "--user-group", name], check=True, capture_output=True)
+            created.append(name)
+            (home[role] / ".jupyter").mkdir(parents=True)
+            config = f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n"
+            if role != "teach":          # the instructor's course id is in the course's config
+                config += f"c.CourseDirectory.course_id = {course_id!r}\n"
+            (home[role] / ".jupyter" / "nbgrader_config.py").write_text(config)
+            subprocess.run(["chown", "-R", f"{name}:{name}", str(home[role])], check=True)
+            home[role].chmod(0o700)
+        yield base, exchange, users, home
+    finally:
+        for name in created:
+            end_processes_of(name)
+            subprocess.run(["userdel", name], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from browser.chromium import (CHROMIUM, CHROMIUM_ARGS, VIEWPORT, cell_errors, chromium_problem,
+from browser.chromium import (CHROMIUM, VIEWPORT, cell_errors, chromium_problem, launched,
                               open_notebook, run_all_cells, wait_kernel_idle)
 from browser.lab import start_lab
 from browser.notebooks import write_notebook
@@ -71,21 +71,15 @@ def lab(tmp_path, chromium):
 
 @pytest.fixture
 def page(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport=VIEWPORT)
-            pg = context.new_page()
-            pg.set_default_timeout(TIMEOUT_MS)
-            pg.console_errors = []
-            pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-            pg.on("pageerror", lambda e: pg.console_errors.append(f"pageerror: {e}"))
-            yield pg
-            context.close()
-        finally:
-            browser.close()
+    with launched(chromium) as browser:
+        context = browser.new_context(viewport=VIEWPORT)
+        pg = context.new_page()
+        pg.set_default_timeout(TIMEOUT_MS)
+        pg.console_errors = []
+        pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+        pg.on("pageerror", lambda e: pg.console_errors.append(f"pageerror: {e}"))
+        yield pg
+        context.close()
 
 
 def _counts(page, quantity: str) -> tuple[int, int]:

@@ -35,11 +35,9 @@ import json
 import os
 import pwd
 import re
-import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -47,12 +45,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from browser.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, cell_errors, chromium_problem, run_all_cells
+from browser.chromium import CHROMIUM, VIEWPORT, cell_errors, chromium_problem, launched, run_all_cells
 from browser.lab import RunAs, start_lab
 from browser.nbgrader_ui import (assignment_rows, collapse_id, enter_comment, enter_score,
                                  formgrader_ready, kernel_json, offline, open_assignments_tab, open_lab,
                                  wait_notebook)
-from exchange_users import ROOT, VENV_BIN, accounts_problem, as_user, end_processes_of, nbgrader, user_command
+from exchange_users import (ROOT, VENV_BIN, accounts_problem, as_user, nbgrader, term_accounts,
+                            user_command)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser"),
               pytest.mark.skipif(accounts_problem() is not None,
@@ -102,40 +101,13 @@ def term():
     ~/.jupyter/nbgrader_config.py), the exchange (0777, nbgrader's mode) and the student kit
     unpacked where the student can read it, under a fresh /tmp directory; all removed at the end
     (after every process left running as the accounts)."""
-    base = Path(tempfile.mkdtemp(prefix="t8-browser-", dir="/tmp"))
-    base.chmod(0o755)
-    tag = secrets.token_hex(3)
-    users = {role: f"t8b-{tag}-{role}" for role in ("teach", "ada")}
-    created = []
-    try:
-        (base / "home").mkdir(mode=0o755)
-        exchange = base / "exchange"
-        exchange.mkdir()
-        exchange.chmod(0o777)
-        home = {}
-        for role, name in users.items():
-            home[role] = base / "home" / name
-            subprocess.run(["useradd", "--no-create-home", "--home-dir", str(home[role]), "--shell", "/bin/sh",
-                            "--user-group", name], check=True, capture_output=True)
-            created.append(name)
-            (home[role] / ".jupyter").mkdir(parents=True)
-            config = f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n"
-            if role != "teach":          # the instructor's course id is in the course's config
-                config += f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
-            (home[role] / ".jupyter" / "nbgrader_config.py").write_text(config)
-            subprocess.run(["chown", "-R", f"{name}:{name}", str(home[role])], check=True)
-            home[role].chmod(0o700)
+    with term_accounts("t8b", ("teach", "ada"), COURSE_ID) as (base, exchange, users, home):
         from layers_lib.course import kit
         with zipfile.ZipFile(kit.build(base / "dist")) as wheel:
             wheel.extractall(base / "kit")
         subprocess.run(["chmod", "-R", "a+rX", str(base / "kit")], check=True)
         yield SimpleNamespace(base=base, exchange=exchange, users=users, home=home, kit=base / "kit",
                               teach=users["teach"], student=users["ada"])
-    finally:
-        for name in created:
-            end_processes_of(name)
-            subprocess.run(["userdel", name], capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
@@ -149,14 +121,8 @@ def servers():
 
 @pytest.fixture
 def browser(chromium):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with launched(chromium) as b:
+        yield b
 
 
 def run_as(user, *, student, env):

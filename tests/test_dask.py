@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from browser.lab import free_port
 from corpus.course import DEMO_STUDENTS, demo_course, gradebook_dump
 from layers_lib.course import parallel
 
@@ -26,19 +27,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("autograde")]
 DASK = str(Path(sys.executable).with_name("dask"))
 
 
-def _free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Cluster:
     """A scheduler and its workers as separate processes, stopped by pid."""
 
     def __init__(self, directory):
         self.directory = Path(directory)
-        self.address = f"tcp://127.0.0.1:{_free_port()}"
+        self.address = f"tcp://127.0.0.1:{free_port()}"
         self.procs = {}
         self._start("scheduler", [DASK, "scheduler", "--host", "127.0.0.1", "--port",
                                   self.address.rsplit(":", 1)[1], "--no-dashboard"])

@@ -20,18 +20,16 @@ import datetime
 import json
 import os
 import pwd
-import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from exchange_users import ROOT, VENV_BIN, as_user, nbgrader
+from exchange_users import ROOT, VENV_BIN, as_user, nbgrader, term_accounts
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0 or not all(map(shutil.which, ("bwrap", "setpriv", "useradd"))),
@@ -94,34 +92,8 @@ def notebooks_of(path):
 def term():
     """Accounts (unique names), their homes (0700) and the exchange (0777, nbgrader's mode)
     under a fresh /tmp directory every account can traverse; all deleted afterwards."""
-    base = Path(tempfile.mkdtemp(prefix="t8-exchange-", dir="/tmp"))
-    base.chmod(0o755)
-    tag = secrets.token_hex(3)
-    users = {role: f"t8-{tag}-{role}" for role in ("teach", "ada", "cleo", "lee", "ida")}
-    created = []
-    try:
-        (base / "home").mkdir(mode=0o755)
-        exchange = base / "exchange"
-        exchange.mkdir()
-        exchange.chmod(0o777)
-        for role, name in users.items():
-            home = base / "home" / name
-            subprocess.run(["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/bin/sh",
-                            "--user-group", name], check=True, capture_output=True)
-            created.append(name)
-            (home / ".jupyter").mkdir(parents=True)
-            config = f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n"
-            if role != "teach":          # the course of a student's commands (the instructor's is in the course config)
-                config += f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
-            (home / ".jupyter" / "nbgrader_config.py").write_text(config)
-            subprocess.run(["chown", "-R", f"{name}:{name}", str(home)], check=True)
-            home.chmod(0o700)
-        yield {"base": base, "exchange": exchange, "users": users,
-               "home": {role: base / "home" / name for role, name in users.items()}}
-    finally:
-        for name in created:
-            subprocess.run(["userdel", name], capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+    with term_accounts("t8", ("teach", "ada", "cleo", "lee", "ida"), COURSE_ID) as (base, exchange, users, home):
+        yield {"base": base, "exchange": exchange, "users": users, "home": home}
 
 
 def test_exchange_round_trip_between_separate_users(term):

@@ -28,7 +28,6 @@ import glob
 import os
 import sqlite3
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -73,10 +72,16 @@ def sqlite_path(db_url):
     return Path(db_url[len("sqlite:///"):])
 
 
-def snapshot(db_file, target):
-    """A consistent copy of an SQLite file (the backup API, safe even with a reader open)."""
-    with sqlite3.connect(db_file) as src, sqlite3.connect(target) as dst:
+def snapshot(db_file):
+    """The bytes of a consistent copy of an SQLite file (the backup API, safe even with a reader
+    open), made in memory."""
+    src, dst = sqlite3.connect(db_file), sqlite3.connect(":memory:")
+    try:
         src.backup(dst)
+        return dst.serialize()
+    finally:
+        src.close()
+        dst.close()
 
 
 def _cluster(scheduler, workers, log):
@@ -136,9 +141,7 @@ def autograde(root, assignment, workers=None, students="*", nbgrader_args=(), sc
     names = submitted_students(coursedir, assignment, students)
     options = config_options(nbgrader_args)
     workers = max(1, workers or os.cpu_count() or 1)
-    with tempfile.TemporaryDirectory(prefix="autograde-snapshot-") as tmp:
-        snapshot(master, Path(tmp) / "snapshot.db")
-        gradebook = (Path(tmp) / "snapshot.db").read_bytes()
+    gradebook = snapshot(master)
     client, cluster = _cluster(scheduler, workers, log)
     results, started = {}, time.perf_counter()
     try:

@@ -2,6 +2,7 @@
 page helpers through ``window.jupyterapp`` (the server runs with expose_app_in_browser)."""
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -75,3 +76,17 @@ def cell_errors(page) -> list[str]:
             }
             return out;
         }""")
+
+
+@contextlib.contextmanager
+def launched(chromium_path):
+    """Debian's Chromium, headless, through Playwright (whose own browser download cannot work
+    here); closed at the end."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium_path), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -100,29 +100,28 @@ def formgrader_settled(page, timeout_ms: int) -> None:
     page.wait_for_function("() => !$('body, html').is(':animated')", timeout=timeout_ms)
 
 
-def enter_score(page, grade_id: str, score: float, timeout_ms: int) -> dict:
-    """Type a manual score into the grade cell's input and leave it (Tab): formgrader saves on
-    "change" with a PUT to its API; returns the saved grade as the server answers."""
-    box = page.locator(f'input.score[id="{grade_id}"]')
+def _save_field(page, selector: str, value: str, api: str, what: str, timeout_ms: int) -> dict:
+    """Type `value` into a formgrader field and leave it (Tab): formgrader saves on "change" with
+    a PUT to /formgrader/api/<api>/; returns the saved object as the server answers."""
+    box = page.locator(selector)
     box.scroll_into_view_if_needed()
     box.click()
-    box.fill(f"{score:g}")
-    with page.expect_response(lambda r: "/formgrader/api/grade/" in r.url and r.request.method == "PUT",
+    box.fill(value)
+    with page.expect_response(lambda r: f"/formgrader/api/{api}/" in r.url and r.request.method == "PUT",
                               timeout=timeout_ms) as response:
         page.keyboard.press("Tab")
-    assert response.value.ok, f"saving the score of {grade_id}: HTTP {response.value.status}"
+    assert response.value.ok, f"saving {what}: HTTP {response.value.status}"
     formgrader_settled(page, timeout_ms)
     return response.value.json()
+
+
+def enter_score(page, grade_id: str, score: float, timeout_ms: int) -> dict:
+    """A manual score for the grade cell `grade_id`; returns the saved grade."""
+    return _save_field(page, f'input.score[id="{grade_id}"]', f"{score:g}", "grade",
+                       f"the score of {grade_id}", timeout_ms)
 
 
 def enter_comment(page, grade_id: str, text: str, timeout_ms: int) -> dict:
-    box = page.locator(f'textarea.comment[id="{grade_id}-comment"]')
-    box.scroll_into_view_if_needed()
-    box.click()
-    box.fill(text)
-    with page.expect_response(lambda r: "/formgrader/api/comment/" in r.url and r.request.method == "PUT",
-                              timeout=timeout_ms) as response:
-        page.keyboard.press("Tab")
-    assert response.value.ok, f"saving the comment of {grade_id}: HTTP {response.value.status}"
-    formgrader_settled(page, timeout_ms)
-    return response.value.json()
+    """A comment for the grade cell `grade_id`; returns the saved comment."""
+    return _save_field(page, f'textarea.comment[id="{grade_id}-comment"]', text, "comment",
+                       f"the comment of {grade_id}", timeout_ms)
