@@ -13,7 +13,9 @@ def test_seed_test_passes_on_reference(name):
 
 
 def test_there_is_a_seed_test_per_class():
-    assert set(visible_tests.VISIBLE_TESTS) == set(L.LAYER_CLASSES) | set(L.CRITERION_CLASSES) | set(L.OPTIMIZERS)
+    assert set(visible_tests.VISIBLE_TESTS) == (set(L.LAYER_CLASSES) | set(L.CRITERION_CLASSES) | set(L.OPTIMIZERS)
+                                                | set(L.ADVANCED_CLASSES))
+    assert visible_tests.ADVANCED_NAMES == L.ADVANCED_CLASSES
 
 
 class TransposedGradW(L.Linear):

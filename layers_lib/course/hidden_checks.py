@@ -17,7 +17,7 @@ from layers_lib.grading.grade import ClassGrade
 from layers_lib.grading.runner import as_namespace, missing_names, run_class_checks, run_scenarios
 from layers_lib.grading.testkit import (binomial_interval, custom_forward_backward, display_html_report,
                                         run_step, torch_forward_backward)
-from layers_lib.grading.visible_tests import GRADED_NAMES
+from layers_lib.grading.visible_tests import ADVANCED_NAMES, GRADED_NAMES, graded_names
 
 DTYPES = (np.float32, np.float64)
 SHAPES = ((1, 5), (3, 7), (16, 4))          # batch 1, non-square
@@ -356,7 +356,10 @@ HIDDEN_CHECKS = {
     "sgd_momentum": _optimizer("sgd_momentum"),
     "adam_optimizer": _optimizer("adam_optimizer"),
 }
-assert tuple(HIDDEN_CHECKS) == GRADED_NAMES, "every graded name has hidden checks, in order"
+from layers_lib.course.hidden_checks_advanced import ADVANCED_HIDDEN_CHECKS  # noqa: E402 - uses _run_layer
+
+HIDDEN_CHECKS.update(ADVANCED_HIDDEN_CHECKS)
+assert tuple(HIDDEN_CHECKS) == GRADED_NAMES + ADVANCED_NAMES, "every graded name has hidden checks, in order"
 
 
 def run_hidden_checks(name, loaded, include_visible=False, seed=0):
@@ -365,10 +368,12 @@ def run_hidden_checks(name, loaded, include_visible=False, seed=0):
                             extra_scenarios=[("hidden check", s) for s in HIDDEN_CHECKS[name]])
 
 
-def check_submission(loaded, names=GRADED_NAMES):
-    """{name: ClassResult} of the visible tests and the hidden checks of every graded name."""
+def check_submission(loaded, names=None):
+    """{name: ClassResult} of the visible tests and the hidden checks of every graded name (the
+    advanced track's too when the submission defines any of them)."""
     namespace = as_namespace(loaded)
-    return {name: run_hidden_checks(name, namespace, include_visible=True) for name in names}
+    return {name: run_hidden_checks(name, namespace, include_visible=True)
+            for name in names or graded_names(namespace)}
 
 
 # Points off a class whose code raised a numeric warning (values decide: 0 by default; the

@@ -14,7 +14,7 @@ import sys
 
 from .isolation import IsolatedSubmission
 from .loader import SubmissionError, load_submission
-from .runner import GRADED_NAMES, check_submission
+from .runner import check_submission
 
 
 def main(argv=None, check_submission=check_submission, prog="python -m layers_lib.grading",
@@ -46,7 +46,7 @@ def main(argv=None, check_submission=check_submission, prog="python -m layers_li
     if args.json:
         print(json.dumps({"layers": {n: r.to_dict() for n, r in results.items()}}, indent=1))
     else:
-        width = max(len(n) for n in GRADED_NAMES)
+        width = max(len(n) for n in results)
         for name, result in results.items():
             print(f"{name:<{width}}  {'PASS' if result.passed else 'FAIL'}  "
                   f"{result.points:g}/{result.max_points:g}")

@@ -211,3 +211,17 @@ def nll(input, target, clip_eps=None):
     u, w = _rounding(input)
     return {"loss": np.asarray((at * (np.abs(np.log(clipped)) + clip_eps * w / u)).sum() / batch),
             "grad_input": at / clipped / batch}
+
+
+def conv2d(x, g, W, b):
+    """Conv2d (stride 1, "same" padding): every sum of the layer evaluated with absolute values,
+    by PyTorch's autograd in float64 on |x|, |W|, |b| and |g|."""
+    import torch
+
+    ax, ag, aW, ab = (torch.from_numpy(a) for a in _abs(x, g, W, b))
+    for t in (ax, aW, ab):
+        t.requires_grad_(True)
+    out = torch.nn.functional.conv2d(ax, aW, ab, padding=aW.shape[-1] // 2)
+    out.backward(ag)
+    return {"output": out.detach().numpy(), "grad_input": ax.grad.numpy(),
+            "grad_W": aW.grad.numpy(), "grad_b": ab.grad.numpy()}

@@ -79,6 +79,10 @@ PARTS = {
     "NLLCriterion": _criterion(),
     "sgd_momentum": (Part("update", 1.0, ("",)),),
     "adam_optimizer": (Part("update", 2.0, ("",)),),
+    # the advanced track (optional; only in a release built with --track advanced)
+    "Conv2d": (_forward(1.0), _backward(1.0), _params(1.0, ("grad_W", "grad_b"))),
+    "MaxPool2d": (_forward(0.75), _backward(0.75)),
+    "Flatten": (_forward(0.25), _backward(0.25)),
 }
 POINTS = {name: sum(p.points for p in parts) for name, parts in PARTS.items()}
 

@@ -33,13 +33,26 @@ _FONT = "font-family:var(--jp-code-font-family,monospace);font-size:12px"
 
 # ----------------------------------------------------------------------------- arrays & colours
 def as_2d(a: np.ndarray) -> np.ndarray:
-    """(…) -> (rows, cols): () -> (1, 1), (n,) -> (1, n), (a, b, …) -> (a, b*…)."""
+    """(…) -> (rows, cols): () -> (1, 1), (n,) -> (1, n), (a, b, …) -> (a, b*…); images
+    (B, C, H, W) are tiled, one H x W tile per sample (row of tiles) and channel (column)."""
     a = np.asarray(a)
     if a.ndim == 0:
         return a.reshape(1, 1)
     if a.ndim == 1:
         return a.reshape(1, -1)
+    if a.ndim == 4:
+        batch, channels, height, width = a.shape
+        return a.transpose(0, 2, 1, 3).reshape(batch * height, channels * width)
     return a.reshape(a.shape[0], math.prod(a.shape[1:]))  # explicit: -1 fails for empty arrays
+
+
+def index_of_2d(row: int, col: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The index in an array of `shape` of element (row, col) of its `as_2d` view."""
+    if len(shape) == 4:
+        height, width = shape[2], shape[3]
+        return (row // height, col // width, row % height, col % width)
+    columns = math.prod(shape[1:]) if len(shape) > 1 else max(math.prod(shape), 1)
+    return tuple(int(i) for i in np.unravel_index(row * columns + col, shape)) if shape else ()
 
 
 def _ramp(t: np.ndarray, anchors: np.ndarray) -> np.ndarray:
@@ -223,7 +236,7 @@ def _table(panel: str, shown: np.ndarray, rgb: np.ndarray, shape: tuple[int, ...
         cells = []
         for col in range(shown.shape[1]):
             bad = bool(mism is not None and mism[r, col])
-            orig = np.unravel_index(r * shown.shape[1] + col, shape) if shape else ()
+            orig = index_of_2d(r, col, shape)
             attrs = f'data-row="{r}" data-col="{col}" data-index="{_idx(orig)}"'
             tip = [_idx(orig)]
             for name, arr in (("expected", exp), ("got", got)):

@@ -9,7 +9,8 @@ import ipywidgets as W
 import numpy as np
 
 from ..grading.loader import describe_exception
-from ..grading.runner import GRADED_NAMES, ClassResult, run_class_checks
+from ..grading.runner import ClassResult, run_class_checks
+from ..grading.visible_tests import graded_names
 from ..grading.compare import Comparison, compare
 from ..grading.render import report_to_html, to_html
 from .inspector import INSPECTABLE, GradientInspector, error_box, inspect_layer, quiet_numerics
@@ -27,7 +28,7 @@ def _status(result: ClassResult | None) -> str:
 def collect_results(namespace: Mapping[str, Any]) -> dict[str, ClassResult | None]:
     """{name: ClassResult, or None when the name is not in the namespace}; never raises."""
     out: dict[str, ClassResult | None] = {}
-    for name in GRADED_NAMES:
+    for name in graded_names(namespace):
         if namespace.get(name) is None:
             out[name] = None
             continue

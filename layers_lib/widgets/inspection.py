@@ -20,8 +20,12 @@ from ..grading.compare import Comparison, compare, tolerance_for
 from ..grading.testkit import torch_forward_backward
 
 INSPECTABLE = ("Linear", "SoftMax", "LogSoftMax", "BatchNormalization", "Scaling", "Dropout",
-               "ReLU", "LeakyReLU", "ELU", "SoftPlus")
-PARAM_GRADS = {"Linear": ("grad_W", "grad_b"), "Scaling": ("grad_gamma", "grad_beta")}
+               "ReLU", "LeakyReLU", "ELU", "SoftPlus", "Conv2d", "MaxPool2d", "Flatten")
+PARAM_GRADS = {"Linear": ("grad_W", "grad_b"), "Scaling": ("grad_gamma", "grad_beta"),
+               "Conv2d": ("grad_W", "grad_b")}
+# The advanced track's layers take images (batch, n_in channels, IMAGE_SIZE, IMAGE_SIZE)
+IMAGE_LAYERS = ("Conv2d", "MaxPool2d", "Flatten")
+IMAGE_SIZE, CONV_KERNEL, POOL_KERNEL = 6, 3, 2
 EXTRA = {"BatchNormalization": ("moving_mean", "moving_variance")}
 ELEMENTWISE = ("SoftMax", "LogSoftMax", "BatchNormalization", "Dropout", "ReLU", "LeakyReLU",
                "ELU", "SoftPlus")          # output has the input's shape: n_out is not used
@@ -61,6 +65,10 @@ def _make(layer: Any, name: str, n_in: int, n_out: int) -> Any:
             return layer(n_in, n_out)
         if name == "Scaling":
             return layer(n_in)
+        if name == "Conv2d":
+            return layer(n_in, n_out, CONV_KERNEL)
+        if name == "MaxPool2d":
+            return layer(POOL_KERNEL)
         return layer(*DEFAULT_ARGS.get(name, ()))
     return copy.deepcopy(layer)
 
@@ -71,6 +79,10 @@ def _set_params(inst: Any, name: str, rng: np.random.Generator, n_in: int, n_out
     if name == "Linear":
         bound = 1 / np.sqrt(n_in)
         p = {"W": rng.uniform(-bound, bound, (n_in, n_out)).astype(dtype),
+             "b": rng.uniform(-bound, bound, n_out).astype(dtype)}
+    elif name == "Conv2d":
+        bound = 1 / np.sqrt(n_in * CONV_KERNEL ** 2)
+        p = {"W": rng.uniform(-bound, bound, (n_out, n_in, CONV_KERNEL, CONV_KERNEL)).astype(dtype),
              "b": rng.uniform(-bound, bound, n_out).astype(dtype)}
     elif name == "Scaling":
         p = {"gamma": rng.uniform(-2, 2, n_in).astype(dtype),
@@ -119,6 +131,19 @@ def _reference(name: str, inst: Any, params: dict, x: np.ndarray, g: np.ndarray,
         exp = {"output": r.output, "grad_input": r.grad_input,
                "grad_W": r.layer.weight.grad.numpy().T.copy(), "grad_b": r.layer.bias.grad.numpy()}
         return exp, magnitude.linear(x, g, params["W"], params["b"])
+    if name == "Conv2d":
+        t = torch.nn.Conv2d(params["W"].shape[1], params["W"].shape[0], CONV_KERNEL, padding=CONV_KERNEL // 2)
+        with torch.no_grad():
+            t.double().weight.copy_(torch.from_numpy(params["W"].astype(np.float64)))
+            t.bias.copy_(torch.from_numpy(params["b"].astype(np.float64)))
+        r = torch_forward_backward(x, g, t)
+        exp = {"output": r.output, "grad_input": r.grad_input,
+               "grad_W": r.layer.weight.grad.numpy(), "grad_b": r.layer.bias.grad.numpy()}
+        return exp, magnitude.conv2d(x, g, params["W"], params["b"])
+    if name in ("MaxPool2d", "Flatten"):
+        r = torch_forward_backward(x, g, torch.nn.MaxPool2d(POOL_KERNEL) if name == "MaxPool2d"
+                                   else torch.nn.Flatten())
+        return {"output": r.output, "grad_input": r.grad_input}, {}
     if name == "Scaling":
         xt = torch.tensor(x64, requires_grad=True)
         gamma = torch.tensor(params["gamma"].astype(np.float64), requires_grad=True)
@@ -194,6 +219,17 @@ def numeric_grad_input(make_layer, x: np.ndarray, g: np.ndarray,
         return None
 
 
+def _shapes(name: str, batch: int, n_in: int, width_out: int) -> tuple[tuple, tuple]:
+    """(input shape, grad_output shape) of the inspected run; image layers get
+    (batch, n_in channels, IMAGE_SIZE, IMAGE_SIZE) images."""
+    if name not in IMAGE_LAYERS:
+        return (batch, n_in), (batch, width_out)
+    image, size = (batch, n_in, IMAGE_SIZE, IMAGE_SIZE), IMAGE_SIZE
+    return image, {"Conv2d": (batch, width_out, size, size),
+                   "MaxPool2d": (batch, n_in, size // POOL_KERNEL, size // POOL_KERNEL),
+                   "Flatten": (batch, n_in * size * size)}[name]
+
+
 def inspect_layer(layer: Any, *, name: str | None = None, seed: int = 0, batch_size: int = 4,
                   n_in: int = 5, n_out: int = 3, input_range: float = 10.0,
                   dtype: Any = np.float32, tol_scale: float = 1.0,
@@ -207,8 +243,9 @@ def inspect_layer(layer: Any, *, name: str | None = None, seed: int = 0, batch_s
         return result
     width_out = n_in if name in ELEMENTWISE or name == "Scaling" else n_out
     rng = np.random.default_rng(seed)
-    x = rng.uniform(-input_range, input_range, (batch_size, n_in)).astype(dtype)
-    g = rng.uniform(-1, 1, (batch_size, width_out)).astype(dtype)
+    x_shape, g_shape = _shapes(name, batch_size, n_in, width_out)
+    x = rng.uniform(-input_range, input_range, x_shape).astype(dtype)
+    g = rng.uniform(-1, 1, g_shape).astype(dtype)
     if name in ("ReLU", "LeakyReLU", "ELU"):
         x.flat[::7] = 0                                            # the kink is part of the test
     param_rng_state = rng.bit_generator.state

@@ -872,3 +872,8 @@ CORRECT = {
                 return self.grad_input
     """),
 }
+
+from mutants import advanced  # noqa: E402 - the advanced track's corpus, in its own file
+
+MUTANTS.update(advanced._mutants(Mutant))
+CORRECT.update(advanced.CORRECT)
