@@ -14,10 +14,12 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
+from ..i18n import mark, tr
 from .grade import ClassGrade, StopScenario
-from .visible_tests import GRADED_NAMES, VISIBLE_TESTS, graded_names
+from .visible_tests import GRADED_NAMES, VISIBLE_TESTS, graded_names  # noqa: F401 - GRADED_NAMES re-exported
 
 Scenario = Callable[[Any, "Checker", Mapping[str, Any]], None]
+VISIBLE_LABEL = mark("visible tests")
 
 
 @dataclass
@@ -85,7 +87,7 @@ def visible_scenario(name: str) -> Scenario:
 def missing_names(name: str, namespace: Mapping[str, Any]) -> list:
     """(name, reason) of what the checks of `name` need and the submission does not define."""
     reason = getattr(namespace, "failure_reason", None)
-    return [(n, reason(n) if reason else f"{n} is not defined")
+    return [(n, reason(n) if reason else tr("{name} is not defined", name=n))
             for n in needed_names(name) if not callable(namespace.get(n))]
 
 
@@ -114,7 +116,7 @@ def run_class_checks(name: str, namespace: Mapping[str, Any], *, include_visible
         for _, reason in missing:
             result.fail("load", reason)
         return result
-    scenarios = [("visible tests", visible_scenario(name))] if include_visible else []
+    scenarios = [(VISIBLE_LABEL, visible_scenario(name))] if include_visible else []
     grade = run_scenarios(ClassGrade(name), namespace, [*scenarios, *extra_scenarios], seed)
     return ClassResult.from_grade(grade)
 

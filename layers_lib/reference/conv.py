@@ -3,7 +3,8 @@
 Shapes: B is the batch size, C the input channels, O the output channels, H x W the image,
 k the kernel size. Images are (B, C, H, W) as in PyTorch. Every layer keeps the input's dtype.
 Vectorised: the sliding windows are a strided view (`sliding_window_view`), contracted with one
-matrix product; no Python loop runs over the batch, the channels or the pixels.
+matrix product; no Python loop runs over the batch, the channels or the pixels (the only loops
+run over the k x k offsets of a kernel or a pooling window, k^2 array operations each).
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -21,6 +22,7 @@ class Conv2d(Module):
               (Xp: X zero-padded by p on each side of H and W; no kernel flip)
     backward: dL/dX = the "same" correlation of G with W flipped in i, j and its channels swapped,
               dL/dW[o,c,i,j] = sum_{n,h,w} G[n,o,h,w] Xp[n,c,h+i,w+j],  dL/db[o] = sum_{n,h,w} G[n,o,h,w]
+    The windows of the last forward input are kept for update_grad_params (same input object).
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, dtype=np.float64):
@@ -34,6 +36,7 @@ class Conv2d(Module):
         self.b = np.random.uniform(-bound, bound, size=out_channels).astype(dtype)
         self.grad_W = np.zeros_like(self.W)
         self.grad_b = np.zeros_like(self.b)
+        self._columns = self._columns_of = None     # im2col of the last forward input
 
     def _check(self, input):
         if input.ndim != 4 or input.shape[1] != self.in_channels:
@@ -53,25 +56,33 @@ class Conv2d(Module):
         """input (B, C, H, W) -> output (B, O, H, W), input's dtype."""
         self._check(input)
         batch, _, height, width = input.shape
-        columns = self._windows(input) @ self.W.reshape(self.out_channels, -1).T    # (B H W, O)
+        self._columns, self._columns_of = self._windows(input), input
+        columns = self._columns @ self.W.reshape(self.out_channels, -1).T           # (B H W, O)
         columns += self.b
         self.output = columns.reshape(batch, height, width, -1).transpose(0, 3, 1, 2).astype(input.dtype, copy=False)
         return self.output
 
     def update_grad_input(self, input, grad_output):
-        """grad_output (B, O, H, W) -> grad_input (B, C, H, W): the correlation of G with the
-        flipped kernel, whose in and out channels are swapped."""
+        """grad_output (B, O, H, W) -> grad_input (B, C, H, W), the correlation of G with the
+        flipped kernel (channels swapped), computed as col2im: each pixel's window gradient
+        G W (B H W, C k k) is added back where the window lay, one kernel offset at a time."""
         batch, _, height, width = input.shape
-        flipped = self.W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(self.in_channels, -1)   # (C, O k k)
-        columns = self._windows(grad_output) @ flipped.T                                          # (B H W, C)
-        self.grad_input = columns.reshape(batch, height, width, -1).transpose(0, 3, 1, 2).astype(input.dtype, copy=False)
+        p, k = self.kernel_size // 2, self.kernel_size
+        g = grad_output.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)                  # (B H W, O)
+        windows = (g @ self.W.reshape(self.out_channels, -1)).reshape(batch, height, width, self.in_channels, k, k)
+        padded = np.zeros((batch, self.in_channels, height + 2 * p, width + 2 * p), dtype=input.dtype)
+        for i in range(k):
+            for j in range(k):
+                padded[:, :, i:i + height, j:j + width] += windows[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+        self.grad_input = padded[:, :, p:p + height, p:p + width]
         return self.grad_input
 
     def update_grad_params(self, input, grad_output):
         """Set grad_W (O, C, k, k) = sum over batch and pixels of G times the input windows,
         grad_b (O,) = G summed over batch and pixels."""
         g = grad_output.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)                    # (B H W, O)
-        self.grad_W = (g.T @ self._windows(input)).reshape(self.W.shape).astype(self.W.dtype, copy=False)
+        columns = self._columns if input is self._columns_of else self._windows(input)
+        self.grad_W = (g.T @ columns).reshape(self.W.shape).astype(self.W.dtype, copy=False)
         self.grad_b = grad_output.sum(axis=(0, 2, 3)).astype(self.b.dtype, copy=False)
 
     def zero_grad_params(self):
@@ -101,32 +112,34 @@ class MaxPool2d(Module):
         super().__init__()
         self.kernel_size = kernel_size
 
-    def _blocks(self, input):
-        """(B, C, H, W) -> (B, C, H', W', k k): the pooling windows, one per output pixel."""
+    def _windows(self, input):
+        """The k x k strided views input[:, :, i::k, j::k] cropped to (B, C, H', W'), in
+        row-major order of the offset (i, j)."""
         k = self.kernel_size
-        batch, channels, height, width = input.shape
-        rows, cols = height // k, width // k
-        cropped = input[:, :, :rows * k, :cols * k]
-        return cropped.reshape(batch, channels, rows, k, cols, k).transpose(0, 1, 2, 4, 3, 5).reshape(
-            batch, channels, rows, cols, k * k)
+        rows, cols = input.shape[2] // k, input.shape[3] // k
+        return [input[:, :, i:rows * k:k, j:cols * k:k] for i in range(k) for j in range(k)]
 
     def update_output(self, input):
         """input (B, C, H, W) -> output (B, C, H // k, W // k)."""
         if input.ndim != 4:
             raise ValueError(f"MaxPool2d expects input of shape (batch, channels, height, width), got {input.shape}")
-        self.output = self._blocks(input).max(axis=-1)
+        windows = self._windows(input)
+        self.output = windows[0].copy()
+        for window in windows[1:]:
+            np.maximum(self.output, window, out=self.output)
         return self.output
 
     def update_grad_input(self, input, grad_output):
-        """grad_output (B, C, H', W') -> grad_input (B, C, H, W): routed to each window's argmax."""
-        k = self.kernel_size
-        blocks = self._blocks(input)
-        batch, channels, rows, cols, _ = blocks.shape
-        routed = np.zeros(blocks.shape, dtype=input.dtype)
-        np.put_along_axis(routed, blocks.argmax(axis=-1)[..., None], grad_output[..., None], axis=-1)
+        """grad_output (B, C, H', W') -> grad_input (B, C, H, W): each window's gradient goes to
+        the first offset (row-major) that holds its maximum."""
+        top = self.update_output(input)
         self.grad_input = np.zeros_like(input)
-        self.grad_input[:, :, :rows * k, :cols * k] = routed.reshape(batch, channels, rows, cols, k, k).transpose(
-            0, 1, 2, 4, 3, 5).reshape(batch, channels, rows * k, cols * k)
+        routed = self._windows(self.grad_input)        # views: writing them fills grad_input
+        taken = np.zeros(top.shape, dtype=bool)
+        for window, target in zip(self._windows(input), routed):
+            first = (window == top) & ~taken
+            target[...] = np.where(first, grad_output, 0)
+            taken |= first
         return self.grad_input
 
     def __repr__(self):

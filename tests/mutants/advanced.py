@@ -106,6 +106,13 @@ def _mutants(M):
         """),
         "MaxPool2d: on a tie the last maximum gets the gradient": M("MaxPool2d", "backward", """
             class MaxPool2d(L.MaxPool2d):
+                def _blocks(self, input):
+                    k = self.kernel_size
+                    b, c, h, w = input.shape
+                    rows, cols = h // k, w // k
+                    return input[:, :, :rows * k, :cols * k].reshape(b, c, rows, k, cols, k).transpose(
+                        0, 1, 2, 4, 3, 5).reshape(b, c, rows, cols, k * k)
+
                 def update_grad_input(self, input, grad_output):
                     blocks = self._blocks(input)
                     k = self.kernel_size
@@ -135,6 +142,13 @@ def _mutants(M):
         """),
         "MaxPool2d: average pooling": M("MaxPool2d", "forward", """
             class MaxPool2d(L.MaxPool2d):
+                def _blocks(self, input):
+                    k = self.kernel_size
+                    b, c, h, w = input.shape
+                    rows, cols = h // k, w // k
+                    return input[:, :, :rows * k, :cols * k].reshape(b, c, rows, k, cols, k).transpose(
+                        0, 1, 2, 4, 3, 5).reshape(b, c, rows, cols, k * k)
+
                 def update_output(self, input):
                     self.output = self._blocks(input).mean(axis=-1)
                     return self.output
@@ -201,8 +215,15 @@ CORRECT = {
                 self.output = out.astype(input.dtype)
                 return self.output
     """),
-    "MaxPool2d through a boolean mask of the first maximum": ("MaxPool2d", """
+    "MaxPool2d through argmax over the reshaped windows": ("MaxPool2d", """
         class MaxPool2d(L.MaxPool2d):
+            def _blocks(self, input):
+                k = self.kernel_size
+                b, c, h, w = input.shape
+                rows, cols = h // k, w // k
+                return input[:, :, :rows * k, :cols * k].reshape(b, c, rows, k, cols, k).transpose(
+                    0, 1, 2, 4, 3, 5).reshape(b, c, rows, cols, k * k)
+
             def update_grad_input(self, input, grad_output):
                 blocks = self._blocks(input)
                 first = np.zeros(blocks.shape, bool)
