@@ -44,3 +44,12 @@ configure_autograde(c, rebuild_notebooks=["[2]task8_test_modules"], memory_limit
                     notebook_budgets={"[2]task8_test_modules": 60},
                     unexecuted_notebooks=["[0]task8_train_model", "[1]task8_modules"])
 c.RegradeTraining.timeout = 20
+
+# --- The variant the notebooks are built in (python -m layers_lib.course.notebooks build|check) -
+# language "en" | "ru", track "basic" | "advanced" (adds Conv2d, MaxPool2d, Flatten), hints
+# "formulas" (the backward formulas are given) | "derive" (hints for deriving them instead).
+# `build --language/--track/--hints` overrides these and records what it built here. nbgrader
+# itself ignores this section (it has no CourseBuild class).
+c.CourseBuild.language = "en"
+c.CourseBuild.track = "basic"
+c.CourseBuild.hints = "formulas"

@@ -163,46 +163,40 @@ def language_setup(variant):
 def runtime_language(language):
     """The student runtime (`layers_lib.i18n`) speaks `language` while the block runs, so text
     the builders take from it (the split of a class's points) comes out in the course language.
-    Without `layers_lib.i18n` (not written yet) the block runs unchanged."""
+    Without `layers_lib.i18n` the block runs unchanged (English)."""
     try:
         from layers_lib import i18n
     except ImportError:
         yield None
         return
-    previous = i18n.get_language() if hasattr(i18n, "get_language") else "en"
-    i18n.set_language(language)
-    try:
+    with i18n.using(language):
         yield i18n
-    finally:
-        i18n.set_language(previous)
 
 
 # ----------------------------------------------------------------------------- completeness
 
-def _prose_in_code(text, parsed, language):
+def _prose_in_code(parsed, language):
     """(line, token) of the comments and string literals that read as words in the neutral
-    blocks of the .py content file `text`, tokenized as the `language` build puts it together."""
-    variant = Variant(language)
-    kept = [b for b in parsed if b.kept_for(variant) or b.hints in TAGS and b.language in ("*", language)]
-    lines, neutral = [], set()
-    for block in kept:
+    blocks of a .py content file, tokenized as the `language` build puts the code together."""
+    lines, where = [], {}
+    for block in parsed:
+        if block.language not in ("*", language):
+            continue
         for offset, line in enumerate(block.raw.split("\n")):
             lines.append(line)
             if block.language == "*" and not _NOT_PROSE.match(line):
-                neutral.add((len(lines), block.line + offset + (1 if block.line else 1)))
-    where = dict(neutral)
-    found = []
-    kinds = {tokenize.COMMENT, tokenize.STRING} | {getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+                where[len(lines)] = block.line + 1 + offset     # the line in the file
+    kinds = {tokenize.COMMENT, tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline))
     except (tokenize.TokenError, IndentationError, SyntaxError) as error:
         return [(0, f"(the {language} code does not tokenize: {error})")]
+    found = []
     for token in tokens:
         if token.type in kinds and _WORDS.search(token.string):
-            for row in range(token.start[0], token.end[0] + 1):
-                if row in where:
-                    found.append((where[row], token.string.strip()[:60]))
-                    break
+            rows = [row for row in range(token.start[0], token.end[0] + 1) if row in where]
+            if rows:
+                found.append((where[rows[0]], token.string.strip()[:60]))
     return found
 
 
@@ -226,7 +220,7 @@ def problems(text, name):
     if name.endswith(".py"):
         seen = set()
         for language in LANGUAGES:
-            for line, prose in _prose_in_code(text, parsed, language):
+            for line, prose in _prose_in_code(parsed, language):
                 if (line, prose) not in seen:
                     seen.add((line, prose))
                     found.append(f"{name}:{line}: prose outside a language block: {prose}")
@@ -234,8 +228,6 @@ def problems(text, name):
     if any(tags.values()) and len({tuple(t) for t in tags.values()}) > 1:
         found.append(f"{name}: the languages differ: " + "; ".join(
             f"{lang} has {len(t)} block(s) {t}" for lang, t in tags.items()))
-    if not any(tags.values()) and any(b.text.strip() for b in parsed):
-        found.append(f"{name}: no language block at all (%% en / %% ru)")
     for lang, t in tags.items():
         if t.count("formulas") != t.count("derive"):
             found.append(f"{name}: {lang} has {t.count('formulas')} 'formulas' and "

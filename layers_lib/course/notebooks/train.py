@@ -6,7 +6,9 @@
                                                                # 10 seeds (threshold evidence)
 
 Every cell's text is a file `content/train/NN_<cell id>.md` (prose) or `.py` (code), NN giving
-the order. In a code file, a line `# from train_cells: make_mlp, fit` stands for the source of
+the order, in the bilingual content format of `texts.py` (`%% en` / `%% ru` blocks; in a code
+file the code is a `%% *` block written once, its comments and printed words are in language
+blocks); `build(variant)` takes the variant's language and hint level. In a code file, a line `# from train_cells: make_mlp, fit` stands for the source of
 those objects of `train_cells.py` (functions and classes through `plain_source`, constants as
 their assignment), so the notebook's code is real Python that is tested as such. `build()`
 assembles the cells with stable ids and nbgrader schema-v3 metadata and no outputs, so the
@@ -45,6 +47,7 @@ from . import train_cells
 from .cells import (answer_markdown, free_code, given_code, markdown, notebook, solution_code,
                     test_code)
 from .solutions import plain_source
+from .texts import Variant, language_setup, select, select_code
 from .train_cells import ACCURACY_THRESHOLD, LOSS_RATIO, MODULES_NOTEBOOK, NEEDED
 
 __all__ = ["DEFAULT_OUT", "MODULES_NOTEBOOK", "NEEDED", "ACCURACY_THRESHOLD", "LOSS_RATIO",
@@ -102,8 +105,10 @@ CELLS = [
 ]
 
 # What the prose says about the thresholds; the build fails if a number there is out of date.
+# A list holds for every language, a dict gives the words of each language.
 PROSE_STATES = {"best_intro": [f"**{ACCURACY_THRESHOLD:.0%}**", f"**{LOSS_RATIO}**"],
-                "threshold": [f"threshold of {ACCURACY_THRESHOLD:.0%}"]}
+                "threshold": {"en": [f"threshold of {ACCURACY_THRESHOLD:.0%}"],
+                              "ru": [f"порог {ACCURACY_THRESHOLD:.0%}"]}}
 
 
 # ----------------------------------------------------------------------------- the cells' text
@@ -150,23 +155,39 @@ def _expand(line):
     return _join([_source_of(name.strip()) for name in line[len(INCLUDE):].split(",")])
 
 
-def cell_text(cell_id):
-    """The source of a cell: its content file, with the train_cells objects it names filled in."""
+def prose_states(cell_id, language):
+    """The phrases the prose of `cell_id` must contain in `language`."""
+    states = PROSE_STATES.get(cell_id, [])
+    return states.get(language, []) if isinstance(states, dict) else states
+
+
+def cell_text(cell_id, variant=Variant()):
+    """The source of a cell for `variant`: its content file's blocks of the variant's language
+    and hint level, with the train_cells objects it names filled in."""
     entry = content_files()[cell_id]
-    text = entry.read_text(encoding="utf-8").strip("\n")
+    raw = entry.read_text(encoding="utf-8")
     if entry.name.endswith(".md"):
-        for stated in PROSE_STATES.get(cell_id, []):
+        text = select(raw, variant)
+        for stated in prose_states(cell_id, variant.language):
             if stated not in text:
-                raise ValueError(f"{entry.name} should say {stated!r}: update its numbers")
+                raise ValueError(f"{entry.name} should say {stated!r} ({variant.language}): "
+                                 "update its numbers")
         return text
-    text = "\n".join(_expand(line) for line in text.splitlines())
+    text = "\n".join(_expand(line) for line in select_code(raw, variant).splitlines())
     compile(text, entry.name, "exec")  # a syntax error fails the build, not a student's kernel
     return text
 
 
-def build():
-    """The source notebook as a NotebookNode (no outputs, stable ids)."""
-    nb = notebook([make(cell_id, cell_text(cell_id), *points) for make, cell_id, *points in CELLS])
+def build(variant=Variant()):
+    """The source notebook for `variant` as a NotebookNode (no outputs, stable ids). The setup
+    cell selects the runtime's language first (nothing for English)."""
+    cells = []
+    for make, cell_id, *points in CELLS:
+        text = cell_text(cell_id, variant)
+        if cell_id == "setup":
+            text = language_setup(variant) + text
+        cells.append(make(cell_id, text, *points))
+    nb = notebook(cells)
     nbformat.validate(nb)
     return nb
 
@@ -177,10 +198,10 @@ def render(nb=None):
     return text if text.endswith("\n") else text + "\n"
 
 
-def write(path=DEFAULT_OUT):
+def write(path=DEFAULT_OUT, variant=Variant()):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(), encoding="utf-8")
+    path.write_text(render(build(variant)), encoding="utf-8")
     return path
 
 

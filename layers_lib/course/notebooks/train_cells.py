@@ -25,13 +25,16 @@ import numpy as np
 from layers_lib.data import load_digits_split
 from layers_lib.grading.loader import SubmissionError, load_submission
 from layers_lib.recipe import build_model, needed_classes, validate_recipe
+from layers_lib.plots import live_history
 from layers_lib.training import train
 
 from ..paths import MODULES_NOTEBOOK
 
-# Names the notebook takes from the student's [1] notebook.
+# Names the notebook takes from the student's [1] notebook (the advanced track's CNN section
+# takes ADVANCED_NEEDED too).
 NEEDED = ("Sequential", "Linear", "LogSoftMax", "BatchNormalization", "Scaling", "Dropout",
           "ReLU", "LeakyReLU", "ELU", "SoftPlus", "NLLCriterion", "sgd_momentum", "adam_optimizer")
+ADVANCED_NEEDED = ("Conv2d", "MaxPool2d", "Flatten")
 
 # The autograded thresholds. The measurements behind them are quoted in
 # content/train/33_threshold.md and can be repeated with `python -m ...train --measure 10`.
@@ -44,7 +47,9 @@ ADAM_CONFIG = {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1
 # Globals of the notebook that the functions below use (see notebook_names).
 Sequential = Linear = BatchNormalization = Scaling = Dropout = LogSoftMax = ReLU = None
 NLLCriterion = adam_optimizer = None
+Conv2d = MaxPool2d = Flatten = None
 X_train = y_train = X_val = y_val = None
+mnist = None
 
 
 @contextlib.contextmanager
@@ -94,33 +99,34 @@ def find_modules_notebook():
     return MODULES_NOTEBOOK
 
 
-def load_classes(path):
-    """The NEEDED names from the notebook at `path`: ({name: object}, {name: reason}).
+def load_classes(path, names=NEEDED):
+    """The `names` (NEEDED by default) from the notebook at `path`: ({name: object}, {name: reason}).
 
     A name that did not load maps to a MissingName, and its reason says why (None if it loaded).
     """
     try:
         student = load_submission(path)
-        reasons = {name: student.failure_reason(name) for name in NEEDED}
+        reasons = {name: student.failure_reason(name) for name in names}
     except SubmissionError as error:
         student = None
-        reasons = {name: f"{MODULES_NOTEBOOK} could not be read ({error})" for name in NEEDED}
+        reasons = {name: f"{MODULES_NOTEBOOK} could not be read ({error})" for name in names}
     classes = {name: MissingName(name, reasons[name]) if reasons[name] else student.get(name)
-               for name in NEEDED}
+               for name in names}
     return classes, reasons
 
 
 def print_loaded(reasons):
-    """How many of the NEEDED names loaded, and why the others did not."""
-    missing = [name for name in NEEDED if reasons[name]]
-    loaded = len(NEEDED) - len(missing)
-    print(f"Your classes from {MODULES_NOTEBOOK}: {loaded} of {len(NEEDED)} loaded.")
+    """How many of the names of `reasons` loaded, and why the others did not."""
+    names = list(reasons)
+    missing = [name for name in names if reasons[name]]
+    loaded = len(names) - len(missing)
+    print(f"Your classes from {MODULES_NOTEBOOK}: {loaded} of {len(names)} loaded.")
     if missing:
         print("MISSING (cells that use these names will stop with this message):")
         for name in missing:
             print(f"  - {reasons[name]}")
     else:
-        print("All loaded: " + ", ".join(NEEDED))
+        print("All loaded: " + ", ".join(names))
 
 
 # ----------------------------------------------------------------------------- the helpers cell
@@ -212,6 +218,43 @@ def train_recipe(recipe, seed=0):
 def train_best_model(seed):
     """The teachers' solution, trained with `seed`."""
     return train_recipe(BEST_RECIPE, seed)
+
+
+# ----------------------------------------------------------------------------- real MNIST
+
+# The MLP and the CNN of the MNIST sections (the teachers' settings: with correct classes the MLP
+# reaches >= 97 % and the CNN >= 98 % test accuracy; benchmarks/bench_notebooks.py measures them).
+MNIST_EPOCHS = 3
+CNN_EPOCHS = 2
+
+
+def train_on_mnist(model, epochs, batch_size=128, config=ADAM_CONFIG, images=False, seed=0):
+    """Train `model` with your adam_optimizer on MNIST's training split (50,000 images; as
+    (N, 1, 28, 28) images with `images`), validating every epoch, with a progress bar and live
+    curves; returns the History."""
+    shape = (-1, 1, 28, 28) if images else (-1, 784)
+    np.random.seed(seed)
+    return train(model, NLLCriterion(), adam_optimizer, config, mnist.X_train.reshape(shape),
+                 mnist.y_train, epochs=epochs, batch_size=batch_size,
+                 X_val=mnist.X_val.reshape(shape), y_val=mnist.y_val, n_classes=10, seed=seed,
+                 on_epoch=live_history())
+
+
+def make_cnn(channels=(8, 16), n_classes=10):
+    """A small CNN of your classes for (B, 1, 28, 28) images: two blocks of Conv2d(3x3, "same"),
+    ReLU and MaxPool2d(2) (28 -> 14 -> 7), then Flatten and Linear(c2 * 7 * 7, n_classes) and
+    LogSoftMax."""
+    model = Sequential()
+    width = 1
+    for size in channels:
+        model.add(Conv2d(width, size, 3))
+        model.add(ReLU())
+        model.add(MaxPool2d(2))
+        width = size
+    model.add(Flatten())
+    model.add(Linear(width * 7 * 7, n_classes))
+    model.add(LogSoftMax())
+    return model
 
 
 # ----------------------------------------------------------------------------- the test cells

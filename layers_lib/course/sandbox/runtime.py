@@ -15,7 +15,8 @@ import tempfile
 from .. import kit
 from ..paths import ROOT
 
-GRADER_EXTRAS = ("layers_lib/course/__init__.py", "layers_lib/course/hidden_checks.py")
+GRADER_EXTRAS = ("layers_lib/course/__init__.py", "layers_lib/course/hidden_checks.py",
+                 "layers_lib/course/hidden_checks_advanced.py")
 
 
 def _files(flavour):

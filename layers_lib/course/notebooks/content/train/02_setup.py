@@ -10,7 +10,11 @@ from layers_lib.plots import (NotebookFigure, plot_confusion_matrix, plot_decisi
                               plot_history, plot_misclassified)
 from layers_lib.training import accuracy, confusion_matrix, evaluate, predict, train
 
+%% en
 try:  # our matrices are tiny: extra BLAS threads only cost time (a lot on a busy server)
+%% ru
+try:  # матрицы у нас крошечные: лишние потоки BLAS только отнимают время (особенно на загруженном сервере)
+%% *
     from threadpoolctl import threadpool_limits
     threadpool_limits(limits=1, user_api="blas")
 except ImportError:
@@ -23,7 +27,11 @@ except ImportError:
 
 
 classes, reasons = load_classes(find_modules_notebook())
+%% en
 globals().update(classes)  # bind Sequential, Linear, ... as names of this notebook
+%% ru
+globals().update(classes)  # Sequential, Linear, ... становятся именами этого ноутбука
+%% *
 print_loaded(reasons)
 
 np.random.seed(0)

@@ -10,7 +10,11 @@ tiny_mlp = Sequential()
 for layer in [Linear(2, 32), ReLU(), Linear(32, 3), LogSoftMax()]:
     tiny_mlp.add(layer)
 
+%% en
 for name, model in [("linear model", linear_model), ("one hidden layer", tiny_mlp)]:
+%% ru
+for name, model in [("линейная модель", linear_model), ("один скрытый слой", tiny_mlp)]:
+%% *
     history = train(model, NLLCriterion(), adam_optimizer, warmup_config, X_spiral, y_spiral,
                     epochs=100, batch_size=32, progress=False)
     print(f"{name:>16}: {history.summary()}")
