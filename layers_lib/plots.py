@@ -13,6 +13,7 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
+from .i18n import tr
 from .training import predict
 
 __all__ = ["plot_history", "live_history", "plot_confusion_matrix", "plot_misclassified",
@@ -57,14 +58,15 @@ def plot_history(histories, show_batches=True):
         epochs = np.arange(1, h.epochs + 1)
         if show_batches and len(runs) == 1 and h.batch_loss and h.batches_per_epoch:
             steps = np.arange(1, len(h.batch_loss) + 1) / h.batches_per_epoch
-            ax_loss.plot(steps, h.batch_loss, color=colour, alpha=0.25, lw=0.8, label="minibatch")
-        ax_loss.plot(epochs, h.train_loss, "-o", color=colour, ms=3, label=f"{prefix}train")
-        ax_acc.plot(epochs, h.train_acc, "-o", color=colour, ms=3, label=f"{prefix}train")
+            ax_loss.plot(steps, h.batch_loss, color=colour, alpha=0.25, lw=0.8, label=tr("minibatch"))
+        train, val = prefix + tr("train"), prefix + tr("val")
+        ax_loss.plot(epochs, h.train_loss, "-o", color=colour, ms=3, label=train)
+        ax_acc.plot(epochs, h.train_acc, "-o", color=colour, ms=3, label=train)
         if h.val_loss:
-            ax_loss.plot(epochs, h.val_loss, "--s", color=colour, ms=3, label=f"{prefix}val")
-            ax_acc.plot(epochs, h.val_acc, "--s", color=colour, ms=3, label=f"{prefix}val")
-    for ax, title in ((ax_loss, "loss"), (ax_acc, "accuracy")):
-        ax.set_xlabel("epoch")
+            ax_loss.plot(epochs, h.val_loss, "--s", color=colour, ms=3, label=val)
+            ax_acc.plot(epochs, h.val_acc, "--s", color=colour, ms=3, label=val)
+    for ax, title in ((ax_loss, tr("loss")), (ax_acc, tr("accuracy"))):
+        ax.set_xlabel(tr("epoch"))
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
@@ -110,7 +112,7 @@ def plot_confusion_matrix(cm, class_names=None, normalize=False, ax=None):
     """
     cm = np.asarray(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
-        raise ValueError(f"cm must be a square (C, C) array, got shape {cm.shape}")
+        raise ValueError(tr("cm must be a square (C, C) array, got shape {shape}", shape=cm.shape))
     n = cm.shape[0]
     values = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
     fig, ax = _new_axes(ax, (0.5 * n + 2, 0.5 * n + 1.5))
@@ -119,8 +121,8 @@ def plot_confusion_matrix(cm, class_names=None, normalize=False, ax=None):
     names = [str(c) for c in (class_names if class_names is not None else range(n))]
     ax.set_xticks(range(n), names)
     ax.set_yticks(range(n), names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel(tr("predicted"))
+    ax.set_ylabel(tr("true"))
     threshold = values.max() / 2 if values.size else 0
     for (i, j), v in np.ndenumerate(values):
         text = f"{v:.2f}" if normalize else str(int(v))
@@ -143,11 +145,12 @@ def plot_misclassified(X, y_true, y_pred, image_shape, n=16, ncols=8):
     """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if not (len(X) == len(y_true) == len(y_pred)):
-        raise ValueError(f"X, y_true, y_pred have {len(X)}, {len(y_true)}, {len(y_pred)} samples")
+        raise ValueError(tr("X, y_true, y_pred have {n_x}, {n_true}, {n_pred} samples", n_x=len(X),
+                            n_true=len(y_true), n_pred=len(y_pred)))
     wrong = np.flatnonzero(y_true != y_pred)[:n]
     if len(wrong) == 0:
         fig = NotebookFigure(figsize=(4, 1))
-        fig.text(0.5, 0.5, "no misclassified samples", ha="center", va="center")
+        fig.text(0.5, 0.5, tr("no misclassified samples"), ha="center", va="center")
         return fig
     ncols = min(ncols, len(wrong))
     nrows = -(-len(wrong) // ncols)
@@ -158,7 +161,8 @@ def plot_misclassified(X, y_true, y_pred, image_shape, n=16, ncols=8):
     for ax, i in zip(axes, wrong):
         ax.imshow(np.asarray(X[i]).reshape(image_shape), cmap="gray_r")
         ax.set_title(f"{y_true[i]}→{y_pred[i]}", fontsize="small", color="C3")
-    fig.suptitle(f"misclassified: true→predicted ({int(np.sum(y_true != y_pred))} in total)")
+    fig.suptitle(tr("misclassified: true→predicted ({count} in total)",
+                    count=int(np.sum(y_true != y_pred))))
     return fig
 
 
@@ -176,7 +180,8 @@ def plot_decision_boundary(model, X, y, resolution=200, padding=0.5, ax=None):
     """
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"plot_decision_boundary needs 2-D inputs of shape (N, 2), got {X.shape}")
+        raise ValueError(tr("plot_decision_boundary needs 2-D inputs of shape (N, 2), got {shape}",
+                            shape=X.shape))
     dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float32
     xs = np.linspace(X[:, 0].min() - padding, X[:, 0].max() + padding, resolution)
     ys = np.linspace(X[:, 1].min() - padding, X[:, 1].max() + padding, resolution)
@@ -191,5 +196,5 @@ def plot_decision_boundary(model, X, y, resolution=200, padding=0.5, ax=None):
                linewidths=0.3)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(ys[0], ys[-1])
-    ax.set_title("decision regions")
+    ax.set_title(tr("decision regions"))
     return fig

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .data import check_positive_int, iterate_minibatches, one_hot
+from .i18n import mark, tr
 
 __all__ = ["History", "train", "evaluate", "predict", "forward_in_batches", "accuracy",
            "confusion_matrix"]
 
-_STABILITY_HINT = "lower the learning rate or check LogSoftMax stability"
+_STABILITY_HINT = mark("lower the learning rate or check LogSoftMax stability")
 
 
 @dataclass
@@ -56,12 +57,13 @@ class History:
     def summary(self):
         """One line with the last epoch's numbers, e.g. for print()."""
         if not self.epochs:
-            return "History(no epochs)"
-        text = (f"epoch {self.epochs}: train loss {self.train_loss[-1]:.4f}, "
-                f"train acc {self.train_acc[-1]:.4f}")
+            return tr("History(no epochs)")
+        text = tr("epoch {epoch}: train loss {loss:.4f}, train acc {acc:.4f}", epoch=self.epochs,
+                  loss=self.train_loss[-1], acc=self.train_acc[-1])
         if self.val_loss:
-            text += f", val loss {self.val_loss[-1]:.4f}, val acc {self.val_acc[-1]:.4f}"
-        return text + f" ({self.wall_time:.2f} s)"
+            text += tr(", val loss {loss:.4f}, val acc {acc:.4f}", loss=self.val_loss[-1],
+                       acc=self.val_acc[-1])
+        return text + " " + tr("({seconds:.2f} s)", seconds=self.wall_time)
 
 
 @contextlib.contextmanager
@@ -78,9 +80,9 @@ def _mode(model, training):
 def _check_labels(y, name):
     y = np.asarray(y)
     if y.ndim != 1 or (y.size and not np.issubdtype(y.dtype, np.integer)):
-        raise ValueError(f"{name} must be a 1-D array of integer class labels, got "
-                         f"{y.dtype} of shape {y.shape}"
-                         + (" (one-hot? pass labels.argmax(axis=1))" if y.ndim == 2 else ""))
+        raise ValueError(tr("{name} must be a 1-D array of integer class labels, got {dtype} of "
+                            "shape {shape}", name=name, dtype=y.dtype, shape=y.shape)
+                         + (" " + tr("(one-hot? pass labels.argmax(axis=1))") if y.ndim == 2 else ""))
     return y
 
 
@@ -88,11 +90,13 @@ def _check_output(output, batch, n_classes, where):
     """Fail early, with a message a student can act on, if the model output is unusable."""
     if not isinstance(output, np.ndarray) or output.shape != (batch, n_classes):
         shape = getattr(output, "shape", type(output).__name__)
-        raise ValueError(f"{where}: model output has shape {shape}, expected ({batch}, {n_classes}) "
-                         f"= (batch size, number of classes); check n_out of the last Linear layer "
-                         f"and that every update_output returns its result")
+        raise ValueError(tr("{where}: model output has shape {shape}, expected ({batch}, {n_classes}) "
+                            "= (batch size, number of classes); check n_out of the last Linear layer "
+                            "and that every update_output returns its result", where=where,
+                            shape=shape, batch=batch, n_classes=n_classes))
     if not np.all(np.isfinite(output)):
-        raise FloatingPointError(f"model output contains NaN or inf at {where} — {_STABILITY_HINT}")
+        raise FloatingPointError(tr("model output contains NaN or inf at {where} — {hint}",
+                                    where=where, hint=tr(_STABILITY_HINT)))
 
 
 def forward_in_batches(model, X, batch_size=1024):
@@ -109,7 +113,7 @@ def forward_in_batches(model, X, batch_size=1024):
         outputs = [np.array(model.forward(xb), copy=True)
                    for xb in iterate_minibatches(X, None, batch_size, shuffle=False)]
     if not outputs:
-        raise ValueError("X is empty")
+        raise ValueError(tr("X is empty"))
     return np.concatenate(outputs)
 
 
@@ -136,10 +140,12 @@ def confusion_matrix(y_true, y_pred, n_classes):
     """
     y_true, y_pred = _check_labels(y_true, "y_true"), _check_labels(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true has shape {y_true.shape} but y_pred has {y_pred.shape}")
+        raise ValueError(tr("y_true has shape {true_shape} but y_pred has {pred_shape}",
+                            true_shape=y_true.shape, pred_shape=y_pred.shape))
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         if y.size and (y.min() < 0 or y.max() >= n_classes):
-            raise ValueError(f"{name} has labels outside [0, {n_classes})")
+            raise ValueError(tr("{name} has labels outside [0, {n_classes})", name=name,
+                                n_classes=n_classes))
     return np.bincount(y_true * n_classes + y_pred, minlength=n_classes ** 2).reshape(n_classes, n_classes)
 
 
@@ -152,7 +158,7 @@ def evaluate(model, criterion, X, y, n_classes, batch_size=1024):
     """
     y = _check_labels(y, "y")
     outputs = forward_in_batches(model, X, batch_size)
-    _check_output(outputs, len(X), n_classes, "evaluation")
+    _check_output(outputs, len(X), n_classes, tr("evaluation"))
     total = 0.0
     for out, yb in iterate_minibatches(outputs, y, batch_size, shuffle=False):
         total += float(criterion.forward(out, one_hot(yb, n_classes, out.dtype))) * len(yb)
@@ -190,13 +196,13 @@ def train(model, criterion, optimizer, optimizer_config, X_train, y_train, *, ep
     """
     y_train = _check_labels(y_train, "y_train")
     if len(X_train) != len(y_train) or len(y_train) == 0:
-        raise ValueError(f"X_train has {len(X_train)} samples and y_train {len(y_train)}; "
-                         "they must agree and be non-empty")
+        raise ValueError(tr("X_train has {n_x} samples and y_train {n_y}; they must agree and be "
+                            "non-empty", n_x=len(X_train), n_y=len(y_train)))
     check_positive_int("epochs", epochs)
     check_positive_int("batch_size", batch_size)
     has_val = X_val is not None and y_val is not None
     if (X_val is None) != (y_val is None):
-        raise ValueError("pass both X_val and y_val, or neither")
+        raise ValueError(tr("pass both X_val and y_val, or neither"))
     if has_val:
         y_val = _check_labels(y_val, "y_val")
     if n_classes is None:
@@ -207,7 +213,7 @@ def train(model, criterion, optimizer, optimizer_config, X_train, y_train, *, ep
     bar = None
     if progress:
         from tqdm.auto import tqdm  # only imported when asked for: tqdm writes to stderr
-        bar = tqdm(total=epochs, desc="training", unit="epoch")
+        bar = tqdm(total=epochs, desc=tr("training"), unit=tr("epoch"))
 
     with _mode(model, training=True):
         try:
@@ -216,7 +222,7 @@ def train(model, criterion, optimizer, optimizer_config, X_train, y_train, *, ep
                 loss_sum, correct = 0.0, 0
                 batches = iterate_minibatches(X_train, y_train, batch_size, shuffle=True, seed=rng)
                 for batch, (xb, yb) in enumerate(batches, start=1):
-                    where = f"epoch {epoch} batch {batch}"
+                    where = tr("epoch {epoch} batch {batch}", epoch=epoch, batch=batch)
                     target = one_hot(yb, n_classes, dtype=xb.dtype)
                     model.zero_grad_params()
                     out = model.forward(xb)
@@ -225,8 +231,11 @@ def train(model, criterion, optimizer, optimizer_config, X_train, y_train, *, ep
                     correct += int(np.sum(out.argmax(axis=1) == yb))
                     loss = float(criterion.forward(out, target))
                     if not np.isfinite(loss):
-                        what = "NaN" if np.isnan(loss) else "infinite"
-                        raise FloatingPointError(f"loss became {what} at {where} — {_STABILITY_HINT}")
+                        raise FloatingPointError(
+                            tr("loss became NaN at {where} — {hint}", where=where, hint=tr(_STABILITY_HINT))
+                            if np.isnan(loss) else
+                            tr("loss became infinite at {where} — {hint}", where=where,
+                               hint=tr(_STABILITY_HINT)))
                     grad = criterion.backward(out, target)
                     model.backward(xb, grad)
                     optimizer(model.get_params(), model.get_grad_params(), optimizer_config, state)

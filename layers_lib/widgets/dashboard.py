@@ -9,13 +9,28 @@ import ipywidgets as W
 import numpy as np
 
 from ..grading.loader import describe_exception
+from ..grading.parts import part_label
 from ..grading.runner import ClassResult, run_class_checks
 from ..grading.visible_tests import graded_names
 from ..grading.compare import Comparison, compare
 from ..grading.render import report_to_html, to_html
+from ..i18n import mark, tr
 from .inspector import INSPECTABLE, GradientInspector, error_box, inspect_layer, quiet_numerics
 
 _COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "not loaded": "#6e7781", "error": "#cf222e"}
+# what the statuses (data-status values) read as, and the directions of a trace
+_SHOWN = (mark("PASS"), mark("FAIL"), mark("NOT LOADED"), mark("ERROR"), mark("forward"),
+          mark("backward"), mark("error"))
+
+
+def _failure_items(failures, quantity_attribute=True) -> str:
+    """<li>[part] message</li> per failure (the part in the course language)."""
+    items = []
+    for f in failures:
+        attr = f' data-quantity="{html.escape(f["quantity"])}"' if quantity_attribute else ""
+        items.append(f"<li{attr}>[{html.escape(part_label(f['quantity']))}] "
+                     f"{html.escape(f['message'])}</li>")
+    return "".join(items)
 
 
 # ----------------------------------------------------------------------------- dashboard
@@ -37,7 +52,7 @@ def collect_results(namespace: Mapping[str, Any]) -> dict[str, ClassResult | Non
                 out[name] = run_class_checks(name, namespace)
         except Exception as exc:                               # noqa: BLE001
             r = ClassResult(name)
-            r.fail("checks", describe_exception(exc, "the checks"))
+            r.fail("checks", describe_exception(exc, tr("the checks")))
             out[name] = r
     return out
 
@@ -46,20 +61,23 @@ def _table(results: Mapping[str, ClassResult | None]) -> str:
     rows = []
     for name, r in results.items():
         status = _status(r)
-        detail = ("not loaded (define or run the cell of this class)" if r is None else
-                  "all checks passed" if r.passed else
-                  "; ".join(f"[{f['quantity']}] {f['message']}" for f in r.failures))
+        detail = (tr("not loaded (define or run the cell of this class)") if r is None else
+                  tr("all checks passed") if r.passed else
+                  "; ".join(f"[{part_label(f['quantity'])}] {f['message']}" for f in r.failures))
         quantity = "" if r is None or r.passed else r.failures[0]["quantity"]
         rows.append(
             f'<tr class="gi-dashboard-row" data-layer="{html.escape(name)}" data-status="{html.escape(status)}"'
             f' data-quantity="{html.escape(quantity)}"><td><b>{html.escape(name)}</b></td>'
-            f'<td style="color:{_COLOURS[status]};font-weight:bold">{html.escape(status.upper())}</td>'
+            f'<td style="color:{_COLOURS[status]};font-weight:bold">{html.escape(tr(status.upper()))}</td>'
             f'<td style="max-width:900px">{html.escape(detail)}</td></tr>')
     n_pass = sum(_status(r) == "pass" for r in results.values())
     return (f'<table class="gi-dashboard" data-passed="{n_pass}" data-total="{len(results)}" '
             f'style="border-collapse:collapse;font-size:12px"><tr><th style="text-align:left">'
-            f'class</th><th>status</th><th style="text-align:left">details</th></tr>'
-            + "".join(rows) + f"</table><div>{n_pass} of {len(results)} classes pass</div>")
+            f'{html.escape(tr("class"))}</th><th>{html.escape(tr("status"))}</th>'
+            f'<th style="text-align:left">{html.escape(tr("details"))}</th></tr>'
+            + "".join(rows) + "</table><div>"
+            + html.escape(tr("{passed} of {total} classes pass", passed=n_pass, total=len(results)))
+            + "</div>")
 
 
 def static_report_html(namespace: Mapping[str, Any]) -> str:
@@ -70,8 +88,7 @@ def static_report_html(namespace: Mapping[str, Any]) -> str:
         if r is None or r.passed:
             continue
         parts.append(f'<h4 data-layer="{html.escape(name)}">{html.escape(name)}</h4>' + "<ul>"
-                     + "".join(f"<li>[{html.escape(f['quantity'])}] {html.escape(f['message'])}</li>"
-                               for f in r.failures) + "</ul>")
+                     + _failure_items(r.failures, quantity_attribute=False) + "</ul>")
         comparisons = list(r.comparisons)
         if not comparisons and name in INSPECTABLE and isinstance(namespace.get(name), type):
             ins = inspect_layer(namespace[name], name=name)   # the inspector's default scenario
@@ -92,8 +109,8 @@ class Dashboard(W.VBox):
         self.table = W.HTML(_table(self.results))
         self.table.add_class("gi-dashboard-table")
         present = [n for n, r in self.results.items() if r is not None]
-        self.select = W.Dropdown(options=[("— choose a class —", "")] + [(n, n) for n in present],
-                                 value="", description="inspect")
+        self.select = W.Dropdown(options=[(tr("— choose a class —"), "")] + [(n, n) for n in present],
+                                 value="", description=tr("inspect"))
         self.detail = W.VBox()
         self.detail.add_class("gi-dashboard-detail")
         self.inspector: GradientInspector | None = None
@@ -120,14 +137,13 @@ class Dashboard(W.VBox):
                 self.detail.children = [W.HTML(error_box(describe_exception(exc, "GradientInspector")))]
                 return
         if r is None:
-            body = error_box(f"{name} is not loaded")
+            body = error_box(tr("{name} is not loaded", name=name))
         elif r.passed:
-            body = f'<div class="gi-pass" data-layer="{html.escape(name)}">{html.escape(name)}: all checks passed</div>'
+            body = (f'<div class="gi-pass" data-layer="{html.escape(name)}">'
+                    f'{html.escape(tr("{name}: all checks passed", name=name))}</div>')
         else:
-            body = ('<ul class="gi-failures">' + "".join(
-                f'<li data-quantity="{html.escape(f["quantity"])}">[{html.escape(f["quantity"])}] '
-                f'{html.escape(f["message"])}</li>' for f in r.failures) + "</ul>"
-                + (report_to_html(r.comparisons) if r.comparisons else ""))
+            body = ('<ul class="gi-failures">' + _failure_items(r.failures) + "</ul>"
+                    + (report_to_html(r.comparisons) if r.comparisons else ""))
         self.detail.children = [W.HTML(body)]
 
 
@@ -179,7 +195,8 @@ def sequential_trace(student_model: Any, reference_model: Any, x: np.ndarray,
     res = TraceResult()
     smods, rmods = _modules(student_model), _modules(reference_model)
     if len(smods) != len(rmods):
-        res.error = f"the models have {len(smods)} and {len(rmods)} modules"
+        res.error = tr("the models have {student} and {reference} modules", student=len(smods),
+                       reference=len(rmods))
         res.direction = "error"
         return res
     dtype = np.asarray(x).dtype
@@ -195,7 +212,7 @@ def sequential_trace(student_model: Any, reference_model: Any, x: np.ndarray,
                 grad_outs[k] = gr
                 gr = rmods[k].backward(inputs[k], gr)
         except Exception as exc:                               # noqa: BLE001
-            res.error, res.direction = describe_exception(exc, "the reference model"), "error"
+            res.error, res.direction = describe_exception(exc, tr("the reference model")), "error"
             return res
         for k, (s, r) in enumerate(zip(smods, rmods)):
             row = res.rows[k]
@@ -207,7 +224,7 @@ def sequential_trace(student_model: Any, reference_model: Any, x: np.ndarray,
                 row.grad_input = compare(r.grad_input, grad, layer=f"[{k}] {row.name}",
                                          quantity="grad_input", dtype=dtype)
             except Exception as exc:                           # noqa: BLE001
-                row.error = describe_exception(exc, f"module [{k}] {row.name}")
+                row.error = describe_exception(exc, tr("module [{index}] {name}", index=k, name=row.name))
     for row in res.rows:
         if row.error or (row.output is not None and not row.output.ok):
             res.index, res.direction = row.index, "error" if row.error else "forward"
@@ -224,12 +241,14 @@ def trace_html(res: TraceResult) -> str:
     rows = "".join(
         f'<tr data-index="{int(r.index)}" data-layer="{html.escape(r.name)}" data-status="{html.escape(r.status)}">'
         f"<td>{int(r.index)}</td><td>{html.escape(r.name)}</td>"
-        + "".join(f'<td>{"—" if c is None else html.escape(c.status.upper())}</td>' for c in (r.output, r.grad_input))
+        + "".join(f'<td>{"—" if c is None else html.escape(tr(c.status.upper()))}</td>'
+                  for c in (r.output, r.grad_input))
         + f"<td>{html.escape(r.error or '')}</td></tr>" for r in res.rows)
     first = "none" if res.index is None else str(int(res.index))
     return (f'<table class="gi-trace" data-first-divergence="{first}" '
-            f'data-direction="{html.escape(res.direction or "")}"><tr><th>#</th><th>module</th><th>output</th>'
-            f"<th>grad_input</th><th>error</th></tr>{rows}</table>")
+            f'data-direction="{html.escape(res.direction or "")}"><tr><th>#</th>'
+            f'<th>{html.escape(tr("module"))}</th><th>output</th><th>grad_input</th>'
+            f"<th>{html.escape(tr('error'))}</th></tr>{rows}</table>")
 
 
 class SequentialTrace(W.VBox):
@@ -244,12 +263,13 @@ class SequentialTrace(W.VBox):
         res = self.result
         self.table = W.HTML(trace_html(res))
         if res.comparison is not None:
-            detail = (f"<div>first divergence: module [{int(res.index)}] ({html.escape(str(res.direction))})</div>"
-                      + to_html(res.comparison))
+            text = tr("first divergence: module [{index}] ({direction})", index=int(res.index),
+                      direction=tr(str(res.direction)))
+            detail = f"<div>{html.escape(text)}</div>" + to_html(res.comparison)
         elif res.error:
             detail = error_box(res.error)
         else:
-            detail = '<div class="gi-pass">all modules agree with the reference</div>'
+            detail = f'<div class="gi-pass">{html.escape(tr("all modules agree with the reference"))}</div>'
         self.report = W.HTML(detail)
         super().__init__(children=[self.table, self.report], **kwargs)
         self.add_class("gi-sequential-trace")

@@ -18,6 +18,7 @@ from ..grading import magnitude
 from ..grading.loader import describe_exception
 from ..grading.compare import Comparison, compare, tolerance_for
 from ..grading.testkit import torch_forward_backward
+from ..i18n import mark, tr
 
 INSPECTABLE = ("Linear", "SoftMax", "LogSoftMax", "BatchNormalization", "Scaling", "Dropout",
                "ReLU", "LeakyReLU", "ELU", "SoftPlus", "Conv2d", "MaxPool2d", "Flatten")
@@ -160,7 +161,7 @@ def _reference(name: str, inst: Any, params: dict, x: np.ndarray, g: np.ndarray,
         return {"output": r.output, "grad_input": r.grad_input}, mag
     if name == "BatchNormalization":
         if x.shape[0] < 2:
-            raise ValueError("BatchNormalization in training mode needs a batch of at least 2")
+            raise ValueError(tr("BatchNormalization in training mode needs a batch of at least 2"))
         alpha = float(getattr(inst, "alpha", DEFAULT_ARGS[name][0]))
         eps = float(getattr(inst, "EPS", 1e-3))
         t = torch.nn.BatchNorm1d(x.shape[1], eps=eps, momentum=1 - alpha, affine=False)
@@ -239,7 +240,8 @@ def inspect_layer(layer: Any, *, name: str | None = None, seed: int = 0, batch_s
     result = Inspection(name)
     dtype = np.dtype(dtype)
     if name not in INSPECTABLE:
-        result.error = f"{name} cannot be inspected (supported: {', '.join(INSPECTABLE)})"
+        result.error = tr("{name} cannot be inspected (supported: {supported})", name=name,
+                          supported=", ".join(INSPECTABLE))
         return result
     width_out = n_in if name in ELEMENTWISE or name == "Scaling" else n_out
     rng = np.random.default_rng(seed)
@@ -268,7 +270,8 @@ def inspect_layer(layer: Any, *, name: str | None = None, seed: int = 0, batch_s
         try:
             expected, mags = _reference(name, inst, params, x, g, got)
         except Exception as exc:                               # noqa: BLE001
-            result.error = f"the reference could not be computed: {type(exc).__name__}: {exc}"
+            result.error = tr("the reference could not be computed: {error}",
+                              error=f"{type(exc).__name__}: {exc}")
             return result
         num = None
         if numeric and name != "Dropout":
@@ -301,13 +304,14 @@ def inspect_layer(layer: Any, *, name: str | None = None, seed: int = 0, batch_s
                                                 dtype=want, rtol=rtol,
                                                 scale=np.asarray(scale) * tol_scale, **kw)
             except Exception as exc:                           # noqa: BLE001
-                result.error = f"comparison of {q} failed: {type(exc).__name__}: {exc}"
+                result.error = tr("comparison of {quantity} failed: {error}", quantity=q,
+                                  error=f"{type(exc).__name__}: {exc}")
         _backward_hint(name, result, x, g)
     return result
 
 
-BACKWARD_HINT = ("disagrees with the numerical gradient of your own forward pass where the "
-                 "reference agrees with it: the backward formula does not match the forward")
+BACKWARD_HINT = mark("disagrees with the numerical gradient of your own forward pass where the "
+                     "reference agrees with it: the backward formula does not match the forward")
 
 
 def _backward_hint(name: str, result: Inspection, x: np.ndarray, g: np.ndarray) -> None:
@@ -322,12 +326,12 @@ def _backward_hint(name: str, result: Inspection, x: np.ndarray, g: np.ndarray) 
             ratios = c.got[neg] / g.astype(np.float64)[neg]
             k = float(np.median(ratios))
             if np.allclose(ratios, k, rtol=1e-3, atol=1e-12):
-                hint = f"wrong slope at negative inputs (x <= 0): got {k:.4g} x grad_output there"
+                hint = tr("wrong slope at negative inputs (x <= 0): got {k:.4g} x grad_output there", k=k)
     if hint is None and result.numeric is not None:
         num, bad = result.numeric, c.mismatch
         tol = 1e-4 * max(1.0, float(np.abs(c.expected).max()))
         if (np.abs(num - c.expected)[bad] <= tol).all() and (np.abs(num - c.got)[bad] > tol).any():
-            hint = BACKWARD_HINT
+            hint = tr(BACKWARD_HINT)
     if hint:
         c.diagnosis = hint
         c.message = f"{c.message} — {hint}"

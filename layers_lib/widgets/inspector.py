@@ -16,6 +16,7 @@ import numpy as np
 from ..grading.loader import describe_exception
 from ..grading.compare import Comparison
 from ..grading.render import to_html
+from ..i18n import tr
 from .inspection import (ELEMENTWISE, INSPECTABLE, Inspection, inspect_layer, quantities_of,
                          quiet_numerics)
 
@@ -27,7 +28,7 @@ __all__ = ["GradientInspector", "error_box", "summary_html", "INSPECTABLE", "Ins
 def error_box(message: str) -> str:
     return (f'<div class="gi-error" data-status="error" style="border:1px solid #cf222e;'
             f'background:#ffebe9;color:#82071e;padding:6px 10px;margin:6px 0;white-space:pre-wrap">'
-            f"<b>Error</b> {html.escape(str(message))}</div>")
+            f"<b>{html.escape(tr('Error'))}</b> {html.escape(str(message))}</div>")
 
 
 def summary_html(ins: Inspection) -> str:
@@ -35,7 +36,7 @@ def summary_html(ins: Inspection) -> str:
         return error_box(ins.error)
     rows = "".join(
         f'<tr data-quantity="{html.escape(q)}" data-status="{html.escape(c.status)}"><td>{html.escape(q)}</td>'
-        f'<td style="color:{"#1a7f37" if c.ok else "#cf222e"}">{html.escape(c.status.upper())}</td>'
+        f'<td style="color:{"#1a7f37" if c.ok else "#cf222e"}">{html.escape(tr(c.status.upper()))}</td>'
         f"<td>{html.escape(c.diagnosis or '')}</td></tr>" for q, c in ins.comparisons.items())
     ok = all(c.ok for c in ins.comparisons.values())
     return (f'<table class="gi-inspector-summary" data-layer="{html.escape(ins.name)}" '
@@ -66,9 +67,9 @@ class GradientInspector(_W.VBox):
         self.error: str | None = None
         self.inspection: Inspection | None = None
         style = {"description_width": "initial"}
-        self.seed = W.IntText(value=seed, description="seed", style=style,
+        self.seed = W.IntText(value=seed, description=tr("seed"), style=style,
                               layout=W.Layout(width="140px"))
-        self.batch_size = W.IntSlider(value=batch_size, min=1, max=64, description="batch",
+        self.batch_size = W.IntSlider(value=batch_size, min=1, max=64, description=tr("batch"),
                                       continuous_update=False, style=style)
         self.n_in = W.IntSlider(value=n_in, min=1, max=64, description="n_in",
                                 continuous_update=False, style=style)
@@ -82,7 +83,7 @@ class GradientInspector(_W.VBox):
                                 description="dtype", style=style,
                                 layout=W.Layout(width="160px"))
         self.tol_scale = W.FloatLogSlider(value=tol_scale, base=10, min=-3, max=3, step=0.5,
-                                          description="tolerance x", continuous_update=False,
+                                          description=tr("tolerance x"), continuous_update=False,
                                           style=style)
         self.controls = [self.seed, self.batch_size, self.n_in, self.n_out, self.input_range,
                          self.dtype, self.tol_scale]
@@ -116,14 +117,14 @@ class GradientInspector(_W.VBox):
                                 dtype=self.dtype.value, tol_scale=float(self.tol_scale.value),
                                 numeric=self.numeric)
         except Exception as exc:                           # noqa: BLE001 - never raise
-            ins = Inspection(self.name, error=describe_exception(exc, "the inspector"))
+            ins = Inspection(self.name, error=describe_exception(exc, tr("the inspector")))
         self.inspection, self.comparisons, self.error = ins, ins.comparisons, ins.error
         self.status.value = summary_html(ins)
         titles = []
         for q, panel in self.panels.items():
             c = ins.comparisons.get(q)
             if c is None:
-                panel.value = error_box(ins.error or f"{q} was not computed")
+                panel.value = error_box(ins.error or tr("{quantity} was not computed", quantity=q))
                 titles.append(f"{q} ?")
             else:
                 panel.value = to_html(c)

@@ -101,8 +101,20 @@ CELLS = [
     (markdown, "errors_intro"),
     (free_code, "confusion"),
     (free_code, "misclassified"),
+    (markdown, "mnist_intro"),
+    (free_code, "mnist_data"),
+    (free_code, "mnist_samples"),
+    (markdown, "mnist_mlp_intro"),
+    (free_code, "mnist_mlp"),
+    (free_code, "mnist_mlp_errors"),
+    (markdown, "cnn_intro"),
+    (free_code, "cnn_classes"),
+    (free_code, "cnn_train"),
+    (free_code, "cnn_errors"),
     (markdown, "closing"),
 ]
+# Cells only the advanced track has (its CNN on MNIST).
+ADVANCED_CELLS = {"cnn_intro", "cnn_classes", "cnn_train", "cnn_errors"}
 
 # What the prose says about the thresholds; the build fails if a number there is out of date.
 # A list holds for every language, a dict gives the words of each language.
@@ -183,6 +195,8 @@ def build(variant=Variant()):
     cell selects the runtime's language first (nothing for English)."""
     cells = []
     for make, cell_id, *points in CELLS:
+        if cell_id in ADVANCED_CELLS and not variant.advanced:
+            continue
         text = cell_text(cell_id, variant)
         if cell_id == "setup":
             text = language_setup(variant) + text

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import layers_lib
 
+from ... import i18n
+from ...i18n import tr
 from .errors import (BadReply, IsolationError, OutputLimitExceeded, WorkerCrashed,
                      WorkerProtocolError, WorkerTimeout, printable_text)
 
@@ -121,8 +123,10 @@ class WorkerChannel:
         if res.out is None:
             fd = os.open(os.path.join(res.tmpdir, "output"), os.O_RDWR | os.O_CREAT | os.O_APPEND)
             res.out = os.fdopen(fd, "r+b", buffering=0)
+        language = i18n.language()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               i18n.ENVIRONMENT: language}
         workdir = os.path.join(res.tmpdir, "cwd")
         os.makedirs(workdir, exist_ok=True)
         argv, root = [sys.executable, "-I", "-B", "-u", str(WORKER)], PACKAGE_ROOT
@@ -133,9 +137,13 @@ class WorkerChannel:
             stdout=subprocess.PIPE, stderr=res.out, cwd=workdir, env=env, close_fds=True,
             start_new_session=True)
         os.set_blocking(res.proc.stdin.fileno(), False)
+        # The course language and its catalog travel in the config: a launcher (the sandbox)
+        # may clear the environment, and the worker imports nothing of layers_lib to translate.
         config = {"memory_mb": self.memory_mb, "output_cap": self.output_limit + 4 * 2**20,
-                  "max_reply": self._max_reply(), "blocked": self.blocked_imports,
-                  "filename": self.filename, "root": root, "cwd": workdir, "seed": 0}
+                  "max_reply": self._max_reply(),
+                  "blocked": {name: tr(message) for name, message in self.blocked_imports.items()},
+                  "filename": self.filename, "root": root, "cwd": workdir, "seed": 0,
+                  "language": language, "messages": dict(i18n.runtime_catalog(language))}
         data = pickle.dumps(config)
         deadline = _now() + max(self.call_timeout, 60.0)
         try:
@@ -145,8 +153,9 @@ class WorkerChannel:
                 raise BadReply("no start-up handshake")
         except (_Timeout, _Died, BadReply) as why:
             self.restart()
-            raise IsolationError(f"the worker process could not start ({type(why).__name__} "
-                                 f"{why}); its output: {self.output()[-2000:]!r}") from None
+            raise IsolationError(tr("the worker process could not start ({kind} {why}); its "
+                                    "output: {output!r}", kind=type(why).__name__, why=why,
+                                    output=self.output()[-2000:])) from None
 
     def exchange(self, data, label):
         """Send the pickled request `data` to the live worker and read its reply (the JSON
@@ -157,8 +166,9 @@ class WorkerChannel:
         budget_end = budget_deadline()
         if budget_end is not None:
             if budget_end <= _now():
-                raise WorkerTimeout(f"{label} was not run: the time budget for grading this "
-                                    "notebook ran out (a class before it was too slow)")
+                raise WorkerTimeout(tr("{label} was not run: the time budget for grading this "
+                                       "notebook ran out (a class before it was too slow)",
+                                       label=label))
             deadline = min(deadline, budget_end)
         try:
             self._write(struct.pack(">Q", len(data)) + data, deadline)
@@ -166,14 +176,18 @@ class WorkerChannel:
         except _Timeout:
             self.restart()
             if budget_end is not None and deadline == budget_end:
-                raise WorkerTimeout(f"{label} was stopped when the time budget for grading "
-                                    "this notebook ran out: too slow (or an infinite loop)") from None
-            raise WorkerTimeout(f"{label} did not return within {self.call_timeout:g} s "
-                                "(infinite loop?)") from None
+                raise WorkerTimeout(tr("{label} was stopped when the time budget for grading "
+                                       "this notebook ran out: too slow (or an infinite loop)",
+                                       label=label)) from None
+            raise WorkerTimeout(tr("{label} did not return within {seconds:g} s (infinite loop?)",
+                                   label=label, seconds=self.call_timeout)) from None
         except _Died:
-            raise WorkerCrashed(f"the worker process died ({self._death()}) while running "
-                                f"{label}: os._exit, a segfault or the memory limit "
-                                f"({self.memory_mb} MB)") from None
+            death = self._death()
+            crashed = WorkerCrashed(tr("the worker process died ({death}) while running {label}: "
+                                       "os._exit, a segfault or the memory limit ({memory_mb} MB)",
+                                       death=death, label=label, memory_mb=self.memory_mb))
+            crashed.death = death
+            raise crashed from None
         except BadReply as why:
             raise self.protocol_failure(label, why) from None
         except BaseException:
@@ -184,18 +198,19 @@ class WorkerChannel:
         grown = self._output_size() - before
         if grown > self.output_limit:
             self.collect_output(force=True)
-            raise OutputLimitExceeded(
-                f"{label} wrote {grown / 2**20:.1f} MB to stdout/stderr (limit "
-                f"{self.output_limit / 2**20:g} MB): remove the prints from the layer")
+            raise OutputLimitExceeded(tr(
+                "{label} wrote {size:.1f} MB to stdout/stderr (limit {limit:g} MB): remove the "
+                "prints from the layer", label=label, size=grown / 2**20,
+                limit=self.output_limit / 2**20))
         self.collect_output()
         return header, buf
 
     def protocol_failure(self, label, why):
         """Kill the worker; the WorkerProtocolError to raise for the invalid reply to `label`."""
         self.restart()
-        return WorkerProtocolError(f"the worker sent an invalid reply while running {label} "
-                                   f"({printable_text(why)}): its protocol channel was "
-                                   "tampered with?")
+        return WorkerProtocolError(tr("the worker sent an invalid reply while running {label} "
+                                      "({why}): its protocol channel was tampered with?",
+                                      label=label, why=printable_text(why)))
 
     def restart(self):
         """Kill the worker; the next request starts a fresh one."""
@@ -214,13 +229,13 @@ class WorkerChannel:
                 code = None
         self.restart()
         if code is None:
-            return "it closed its channel"
+            return tr("it closed its channel")
         if code < 0:
             try:
-                return f"killed by {signal.Signals(-code).name}"
+                return tr("killed by {signal}", signal=signal.Signals(-code).name)
             except ValueError:
-                return f"killed by signal {-code}"
-        return f"exit code {code}"
+                return tr("killed by signal {number}", number=-code)
+        return tr("exit code {code}", code=code)
 
     # -- framing --------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ import weakref
 
 import numpy as np
 
+from ...i18n import tr
 from .errors import BadReply, StaleObjectError, printable_text
 from .proxies import (ForeignMeta, ForeignValue, Handle, RemoteClassMeta, RemoteFunction,
                       RemoteMethod, RemoteObject, foreign_class, proxy_class, refuse_pickle)
@@ -170,9 +171,10 @@ class Codec:
             if obj._iso_sub is not self.owner:
                 raise TypeError("a proxy of another submission cannot be sent to this worker")
             if obj._iso_gen != self.generation:
-                raise StaleObjectError(
-                    f"this {type(obj).__qualname__} object lived in a worker process that was "
-                    "restarted after an earlier failure (a timeout or a crash); create a new one")
+                raise StaleObjectError(tr(
+                    "this {name} object lived in a worker process that was restarted after an "
+                    "earlier failure (a timeout or a crash); create a new one",
+                    name=type(obj).__qualname__))
             return ("h", obj._iso_hid)
         if isinstance(obj, (RemoteClassMeta, RemoteFunction)):
             if isinstance(obj, RemoteFunction):

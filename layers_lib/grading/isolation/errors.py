@@ -9,6 +9,8 @@ class is built here from names only (nothing the worker names is ever imported).
 """
 import builtins
 
+from ...i18n import tr
+
 
 class IsolationError(RuntimeError):
     """The worker cannot be used (it could not start, or the submission was closed)."""
@@ -96,14 +98,15 @@ def student_exception(error, label, memory_mb):
         except Exception:          # noqa: BLE001 - constructors with other signatures
             exc = None
         if isinstance(exc, MemoryError):
-            exc = MemoryError(f"{message} (the worker's memory is limited to {memory_mb} MB)")
+            exc = MemoryError(message + " " + _memory_note(memory_mb))
     if exc is None:
         if name == "SystemExit":
-            message = f"exit() or sys.exit() was called in {label} (code {message or None})"
+            message = tr("exit() or sys.exit() was called in {label} (code {code})", label=label,
+                         code=message or None)
         base = error.get("base")
         cls = _raised_class(module, name, base if isinstance(base, str) else None)
         if issubclass(cls, MemoryError):
-            message += f" (the worker's memory is limited to {memory_mb} MB)"
+            message += " " + _memory_note(memory_mb)
         try:
             exc = cls(message)
         except Exception:          # noqa: BLE001
@@ -111,10 +114,14 @@ def student_exception(error, label, memory_mb):
     frame = error.get("frame")
     frame = frame if isinstance(frame, dict) else None
     if type(exc) is NotImplementedError and not error["message"]:
-        method = printable_text(frame.get("name"), 100) if frame else "a method"
-        exc = NotImplementedError(f"{label}: {method} is not implemented yet (its stub still "
-                                  "raises NotImplementedError)")
+        method = printable_text(frame.get("name"), 100) if frame else tr("a method")
+        exc = NotImplementedError(tr("{label}: {method} is not implemented yet (its stub still "
+                                     "raises NotImplementedError)", label=label, method=method))
     return exc, frame
+
+
+def _memory_note(memory_mb):
+    return tr("(the worker's memory is limited to {memory_mb} MB)", memory_mb=memory_mb)
 
 
 def raise_with_frame(exc, frame):

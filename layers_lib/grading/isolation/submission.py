@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...i18n import mark, tr
 from ..loader import SubmissionNames, defined_names, read_pieces
 from ..scan import scan_submission
 from .channel import Resources, WorkerChannel
@@ -39,11 +40,12 @@ from .errors import (BadReply, IsolationError, OutputLimitExceeded, WorkerCrashe
                      student_exception)
 from .proxies import RemoteFunction, RemoteMethod, submission_class
 
+# {module: the worker's ImportError}; translated when a worker starts (channel)
 BLOCKED_IMPORTS = {
-    "torch": "importing torch is not allowed in the submission: the layers must be written with "
-             "NumPy",
-    "layers_lib": "importing layers_lib (the course's reference implementation) is not allowed in "
-                  "the submission: write the layers yourself",
+    "torch": mark("importing torch is not allowed in the submission: the layers must be written "
+                  "with NumPy"),
+    "layers_lib": mark("importing layers_lib (the course's reference implementation) is not "
+                       "allowed in the submission: write the layers yourself"),
 }
 DEFAULT_CALL_TIMEOUT = 20.0
 _METHOD_MARK = object()
@@ -111,7 +113,7 @@ class IsolatedSubmission(SubmissionNames):
         self._closed = False
         try:
             self._ensure_worker()
-            header, buf = self._exchange({"op": "names"}, "listing the submission's names")
+            header, buf = self._exchange({"op": "names"}, tr("listing the submission's names"))
             if not isinstance(header, dict) or not isinstance(header.get("value"), dict):
                 raise WorkerProtocolError("the worker did not list the submission's names")
             self._build_namespace(header["value"], buf, fail_flagged)
@@ -137,7 +139,7 @@ class IsolatedSubmission(SubmissionNames):
     def summary(self):
         text = super().summary()
         if self.flags:
-            text += "\nFlagged by the static scan:\n" + "\n".join(f"  {f}" for f in self.flags)
+            text += "\n".join(["", tr("Flagged by the static scan:"), *(f"  {f}" for f in self.flags)])
         return text
 
     @property
@@ -195,14 +197,14 @@ class IsolatedSubmission(SubmissionNames):
 
     def _getattr(self, target, name, label):
         value = self._request({"op": "getattr", "target": target, "name": name},
-                              f"reading {label}", [], allow_method=True)[0]
+                              tr("reading {name}", name=label), [], allow_method=True)[0]
         if value is _METHOD_MARK:
             return RemoteMethod(self, target, name, label)
         return value
 
     def _setattr(self, target, name, value, label):
         self._request({"op": "setattr", "target": target, "name": name, "value": value},
-                      f"setting {label}", [])
+                      tr("setting {name}", name=label), [])
 
     def _release_later(self, gen, hid, count):
         self._codec.release_later(gen, hid, count)
@@ -287,7 +289,7 @@ class IsolatedSubmission(SubmissionNames):
                 self._bad.add(failed.index)
                 if self._recording:
                     self._piece_errors[failed.index] = str(failed)
-        raise IsolationError("the worker could not load the submission")
+        raise IsolationError(tr("the worker could not load the submission"))
 
     def _replay(self):
         for index, (label, source, names) in enumerate(self._pieces):
@@ -299,15 +301,18 @@ class IsolatedSubmission(SubmissionNames):
                                             "filename": f"<{self._name} {label}>",
                                             "names": names}, label)
             except WorkerTimeout:
-                raise _PieceFailed(index, f"did not finish within {self.call_timeout:g} s "
-                                          "(infinite loop at the top level?)") from None
+                raise _PieceFailed(index, tr("did not finish within {seconds:g} s (infinite loop at "
+                                             "the top level?)", seconds=self.call_timeout)) from None
             except WorkerCrashed as exc:
-                raise _PieceFailed(index, str(exc).replace(f" while running {label}", "")) from None
+                raise _PieceFailed(index, tr("the worker process died ({death}): os._exit, a segfault "
+                                             "or the memory limit ({memory_mb} MB)",
+                                             death=getattr(exc, "death", "?"),
+                                             memory_mb=self.memory_mb)) from None
             except (WorkerProtocolError, OutputLimitExceeded) as exc:
                 self._channel.restart()
                 raise _PieceFailed(index, str(exc)) from None
             if not isinstance(header, dict):
-                raise _PieceFailed(index, "invalid reply from the worker")
+                raise _PieceFailed(index, tr("invalid reply from the worker"))
             if self._recording and "load_error" in header:
                 self._piece_errors.setdefault(index, printable_text(header["load_error"], 2000))
 
