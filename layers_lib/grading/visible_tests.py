@@ -1,4 +1,7 @@
-"""The visible tests: the seed's tests, repaired, one function per class taking the class(es)
+"""The visible tests (why this file is long: one test per graded class, 18 of them, kept in one
+place because `[2]` shows each function's source):
+
+The visible tests: the seed's tests, repaired, one function per class taking the class(es)
 under test (plus the optimizers', which the seed did not have).
 
 These are the visible tests of `[2]task8_test_modules.ipynb` (the notebook shows each function's
