@@ -1,7 +1,9 @@
 """The bilingual content of the notebooks (`course/notebooks/texts.py`, `content/**`) and the build
 variants: every content file complete in both languages and hint levels, the completeness check
 itself, all 8 variants of the three notebooks, what each hint level shows and hides, no text of
-one language in the other's build, and one whole course built with `build --into` (slow)."""
+one language in the other's build, the Russian of the code copied into the notebooks
+(`code_texts.py`, `content/code_ru.md`: complete, nothing stale, only texts changed, graded alike)
+and one whole course built with `build --into` (slow)."""
 import ast
 import functools
 import re
@@ -12,7 +14,7 @@ import nbformat
 import pytest
 
 from layers_lib.course.notebooks import build as course_build
-from layers_lib.course.notebooks import modules, tests, train
+from layers_lib.course.notebooks import code_texts, modules, tests, train
 from layers_lib.course.notebooks.texts import (VARIANTS, Variant, blocks, every_content_file, fill,
                                                language_setup, problems, select, select_code)
 
@@ -223,7 +225,7 @@ def test_derive_docstrings_of_the_solution_cells_keep_the_backward_to_themselves
     formulas = {c.id: c.source for c in built(Variant(language, "advanced", "formulas"))[1].cells}
     derive = {c.id: c.source for c in built(Variant(language, "advanced", "derive"))[1].cells}
     assert formulas.keys() == derive.keys()
-    leaks = re.compile(r"dL/d|sigmoid|the gradient is|@ W\.T|\.T @|backward:")
+    leaks = re.compile(r"dL/d|sigmoid|the gradient is|градиент равен|@ W\.T|\.T @|backward:")
     for cell_id, source in derive.items():
         if cell_id.endswith("_solution"):
             assert not leaks.search(_release_view(source)), (cell_id, leaks.search(_release_view(source)))
@@ -292,3 +294,186 @@ def test_build_into_a_directory_makes_a_whole_russian_advanced_derive_course(tmp
                            capture_output=True, text=True, cwd=tmp_path)
     assert check.returncode == 0, check.stderr[-3000:]
     assert (course / "demo_submissions" / "ada_complete").is_dir()
+
+
+# ----------------------------------------------------------------------------- the code's texts
+
+RUSSIAN = [v for v in VARIANTS if v.language == "ru"]
+_CYRILLIC = re.compile(r"[а-яА-ЯёЁ]")
+
+
+@functools.cache
+def code_texts_of_the_russian_builds():
+    """[(CodeText, translated, the source's first line)] of the texts of all code the builders
+    copy into a Russian notebook, in every Russian variant (built afresh: `built` is cached)."""
+    with code_texts.recording_code_texts() as seen:
+        for variant in RUSSIAN:
+            for make in BUILDERS:
+                make(variant)
+    return [(unit, translated, head) for language, unit, translated, head in seen]
+
+
+def test_every_text_of_the_copied_code_has_its_russian_and_every_entry_is_used():
+    entries, keep = code_texts.code_catalog("ru")
+    seen = code_texts_of_the_russian_builds()
+    missing = sorted({f"{head[:40]!r} line {unit.line}: {unit.key[:70]!r}"
+                      for unit, translated, head in seen
+                      if unit.prose and not translated and unit.key not in keep})
+    assert not missing, ("texts of the copied code without Russian in content/code_ru.md:\n"
+                         + "\n".join(missing))
+    used = {unit.key for unit, _, _ in seen if not unit.quantity}
+    stale = sorted(key[:70] for key in set(entries) | keep if key not in used)
+    assert not stale, "entries of content/code_ru.md no copied code has:\n" + "\n".join(stale)
+    assert len(entries) > 100 and "for large inputs" in keep
+
+
+def test_the_code_catalog_keeps_every_field_and_formula_and_is_russian():
+    entries, _ = code_texts.code_catalog("ru")
+    for english, russian in entries.items():
+        assert code_texts.braces(english) == code_texts.braces(russian), (english[:60], russian[:60])
+        assert _CYRILLIC.search(russian), english[:60]
+        assert not _CYRILLIC.search(english), english[:60]
+    # the labels of the class docstrings (the derive level strips the lines that start with
+    # "backward") stand at the start of the same lines in both languages
+    labels = re.compile(r"^\s*(forward|backward|train|evaluate)\b")
+    for unit, translated, _ in code_texts_of_the_russian_builds():
+        if translated:
+            russian = entries[unit.key]
+            found = [[labels.match(line).group(1) for line in text.split("\n") if labels.match(line)]
+                     for text in (unit.text, russian)]
+            assert found[0] == found[1], unit.text[:60]
+
+
+def test_quantities_and_data_keys_stay_english():
+    seen = code_texts_of_the_russian_builds()
+    quantities = {unit.key for unit, _, _ in seen if unit.quantity}
+    assert {"output (evaluate mode)", "number of dropped elements", "grad_input for large inputs",
+            "variable {k} after step {step + 1} (updated in place?)"} <= quantities
+    assert not any(translated for unit, translated, _ in seen if unit.quantity)
+    tests_ru = all_sources(Variant("ru", "advanced"))
+    for kept in ['"output (evaluate mode)"', '"number of dropped elements"', '" for large inputs"',
+                 '"learning_rate"', '"Linear", "grad_W"', 'grade.checking("visible tests")']:
+        assert kept in tests_ru, kept
+
+
+def _code_cells(notebook):
+    return {c.id: c.source for c in notebook.cells if c.cell_type == "code"}
+
+
+@pytest.mark.parametrize("hints", ["formulas", "derive"])
+def test_the_russian_code_cells_compile_and_differ_from_the_english_only_in_their_texts(hints):
+    for english_nb, russian_nb in zip(built(Variant("en", "advanced", hints)),
+                                      built(Variant("ru", "advanced", hints))):
+        english, russian = _code_cells(english_nb), _code_cells(russian_nb)
+        assert english.keys() == russian.keys()
+        for cell_id, source in russian.items():
+            compile(source, cell_id, "exec")
+            if cell_id not in ("setup", "dashboard"):         # these select the runtime's language
+                assert code_texts.code_shape(source) == code_texts.code_shape(english[cell_id]), cell_id
+    train_cells, modules_cells, tests_cells = map(_code_cells, built(Variant("ru", "advanced", hints)))
+    assert '"""Базовый класс всех слоёв.' in modules_cells["module_contract"]
+    assert "ожидает {what} формы" in modules_cells["linear_solution"]
+    assert "# на месте: на один временный массив" in modules_cells["linear_solution"]
+    assert ('hypotheses={"функция потерь просуммирована по батчу, а не усреднена"'
+            in tests_cells["test_nllcriterion"])
+    assert 'f"Dropout(p={p}) на форме {shape}: выброшено {dropped}' in tests_cells["test_dropout"]
+    assert ('print(f"Ваши классы из {MODULES_NOTEBOOK}: загружено {loaded} из {len(names)}.")'
+            in train_cells["setup"])
+    assert "падает и говорит, что изменить" in train_cells["test_best_model_accuracy"]
+
+
+def test_translated_functions_have_the_english_ast_but_for_their_texts():
+    from layers_lib.contract import Criterion
+    from layers_lib.grading import visible_tests
+    from layers_lib.reference import Dropout, Linear
+    from layers_lib.course.notebooks import solutions, train_cells
+    for obj in (Criterion, Linear, Dropout, visible_tests.test_dropout, visible_tests.nll_test,
+                train_cells.MissingName, train_cells.check_loss_decreased, train_cells.compare):
+        english = solutions.plain_source(obj)
+        russian = code_texts.translate_code(english, "ru")
+        assert russian != english and _CYRILLIC.search(russian), obj
+        # the same names, numbers, calls and f-string fields: only the texts differ
+        assert code_texts.code_shape(russian) == code_texts.code_shape(english), obj
+
+
+def test_the_russian_visible_tests_grade_as_the_english_ones():
+    """The Russian test_dropout and test_nllcriterion decide the same parts on a correct and a
+    buggy class; only the messages are Russian."""
+    from layers_lib.course.notebooks import demo_bugs, solutions
+    from layers_lib.grading import visible_tests
+    from layers_lib.grading.grade import ClassGrade
+    from layers_lib.reference import Dropout, NLLCriterion
+
+    class NoRescale(Dropout):
+        update_output = demo_bugs.dropout_without_rescale
+
+    class Summed(NLLCriterion):
+        def update_output(self, input, target):
+            return NLLCriterion.update_output(self, input, target) * input.shape[0]
+
+    def grade(language, test, helpers, name, cls):
+        namespace = dict(vars(visible_tests))
+        for function in helpers + [test]:
+            exec(code_texts.translate_code(solutions.plain_source(function), language), namespace)
+        result = ClassGrade(name)
+        with result.checking("visible tests"):
+            namespace[test.__name__](cls)
+        return {part: (r.checked > 0, r.failure is None) for part, r in result.parts.items()}, \
+            " ".join(r.failure or "" for r in result.parts.values())
+
+    cases = [(visible_tests.test_dropout, [], "Dropout", Dropout, NoRescale,
+              "сохранённые значения не умножены"),
+             (visible_tests.test_nllcriterion, [visible_tests.nll_test], "NLLCriterion", NLLCriterion,
+              Summed, "функция потерь просуммирована по батчу")]
+    for test, helpers, name, right, wrong, russian_hint in cases:
+        for cls in (right, wrong):
+            english, english_text = grade("en", test, helpers, name, cls)
+            russian, russian_text = grade("ru", test, helpers, name, cls)
+            assert english == russian, (name, cls)
+            assert all(ok for _, ok in russian.values()) == (cls is right), (name, cls, russian)
+        assert russian_hint in russian_text and russian_hint not in english_text
+
+
+def test_translate_code_rewrites_only_the_texts(monkeypatch):
+    source = '''def f(x, name):
+    """Return the value.
+
+    Details on two
+    lines."""
+    # a comment on
+    # two lines
+    y = x + 1  # add one
+    assert_that(y > 0, name, "output for large inputs", f"{name}: the value {y:.2f} is "
+                f"not positive, got {x}")
+    return {"learning_rate": y}'''
+    catalog = {code_texts.normalized(k): v for k, v in {
+        "Return the value. Details on two lines.": "Вернуть значение.\n\nПодробности\nв три\nстроки.",
+        "a comment on two lines": "комментарий\nна двух\nстроках",
+        "add one": "прибавить один",
+        "output for large inputs": "выход при больших входах",      # a quantity: stays English
+        "{name}: the value {y:.2f} is not positive, got {x}":
+            "{name}: получено {x},\nа значение {y:.2f} не положительно",
+    }.items()}
+    monkeypatch.setattr(code_texts, "code_catalog", lambda language: (catalog, set()))
+    russian = code_texts.translate_code(source, "ru")
+    assert russian == '''def f(x, name):
+    """Вернуть значение.
+
+    Подробности
+    в три
+    строки."""
+    # комментарий
+    # на двух
+    # строках
+    y = x + 1  # прибавить один
+    assert_that(y > 0, name, "output for large inputs", f"{name}: получено {x}, "
+                f"а значение {y:.2f} не положительно")
+    return {"learning_rate": y}'''
+    assert code_texts.translate_code(source, "en") == source
+    shape = code_texts.code_shape
+    assert shape('x = f(1, "a", f"{y:.2f} {z}")') == shape('x = f(1, "б", f"{z} и {y:.2f}")')
+    assert shape("x = f(1)") != shape("x = f(2)") and shape('f"{y:.2f}"') != shape('f"{y:.3f}"')
+    catalog[code_texts.normalized("add one")] = 'прибавить "один"'      # would end the string early
+    catalog[code_texts.normalized("{name}: the value {y:.2f} is not positive, got {x}")] = '{x}: " + {name}'
+    with pytest.raises(ValueError, match="does not compile|differs from the English"):
+        code_texts.translate_code(source, "ru")

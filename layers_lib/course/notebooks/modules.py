@@ -13,6 +13,11 @@ class docstring every line that starts with "backward" (with its deeper-indented
 lines) and every clause from "dL/d..." or "backward" on, and sentences that name the derivative
 ("the gradient is ...", "sigmoid"); the docstrings of `update_grad_input` and
 `update_grad_params` become the text of `content/modules/90_derive_docstrings.md`.
+
+In another language the code's docstrings, comments and messages come from the catalog
+`content/code_<language>.md` (`code_texts.translate_code`), translated before the derive level
+strips them: the Russian keeps the labels and formulas on the lines the stripping looks at, and
+"градиент равен" stands for "the gradient is".
 """
 import ast
 import inspect
@@ -25,6 +30,7 @@ from layers_lib.grading import visible_tests
 from layers_lib.reference import activations, criteria, layers, optim
 
 from .cells import free_code, given_code, markdown, notebook, solution_code
+from .code_texts import translate_code
 from .solutions import plain_source, solution_cell_source
 from .texts import Variant, content, language_setup
 
@@ -74,7 +80,7 @@ def _imports_needed(objects):
 
 BACKWARD_METHODS = ("update_grad_input", "update_grad_params")
 _CLAUSE = re.compile(r"dL/d|\bbackward\b")
-_SENTENCE = re.compile(r"\s*[^.]*\b(the gradient is|sigmoid)\b[^.]*\.?")
+_SENTENCE = re.compile(r"\s*[^.]*\b(the gradient is|градиент равен|sigmoid)\b[^.]*\.?")
 
 
 def _strip_backward(doc):
@@ -149,9 +155,15 @@ def without_backward(source, variant):
     return "\n".join(lines)
 
 
+def given_source(obj, variant=Variant()):
+    """The source of a given class or function, its texts in the variant's language."""
+    return translate_code(plain_source(obj), variant.language)
+
+
 def solution_source(name, variant=Variant()):
-    """The solution cell of `name`: the reference's code, student parts marked."""
-    source = solution_cell_source(getattr(L, name))
+    """The solution cell of `name`: the reference's code, student parts marked, its texts in
+    the variant's language (translated before the derive level strips the docstrings)."""
+    source = translate_code(solution_cell_source(getattr(L, name)), variant.language)
     return without_backward(source, variant) if variant.hints == "derive" else source
 
 
@@ -161,13 +173,13 @@ def build(variant=Variant()):
     imports = "\n".join([IMPORTS, *_imports_needed(getattr(L, name) for name in names)])
     cells = [markdown("intro", text("intro", variant)), given_code("imports", imports),
              markdown("contract", text("contract", variant)),
-             given_code("module_contract", plain_source(base.Module)),
-             given_code("criterion_contract", plain_source(base.Criterion))]
+             given_code("module_contract", given_source(base.Module, variant)),
+             given_code("criterion_contract", given_source(base.Criterion, variant))]
     for name in names:
         key = name.lower()
         cells.append(markdown(f"about_{key}", text(key, variant)))
         if name == "sgd_momentum":
-            cells.append(given_code("iterate_params", plain_source(optim.iterate_params)))
+            cells.append(given_code("iterate_params", given_source(optim.iterate_params, variant)))
         cells.append(solution_code(f"{key}_solution", solution_source(name, variant)))
     # The language goes in the dashboard cell: the imports cell also runs in the grader's
     # worker, where layers_lib cannot be imported; the dashboard cell runs only in Jupyter.

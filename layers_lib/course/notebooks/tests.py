@@ -4,7 +4,9 @@ seed's test (repaired, visible) and the hidden checks.
 The texts are the content files `content/tests/` (`intro`, `setup`, `dashboard`; the bilingual
 format of `texts.py`). `build(variant)` writes them in the variant's language, with the split of
 each class's points (`parts.describe_split`) in that language too (through `layers_lib.i18n`);
-the advanced track adds a graded cell for each of `visible_tests.ADVANCED_NAMES`.
+the advanced track adds a graded cell for each of `visible_tests.ADVANCED_NAMES`. The test
+functions' comments and messages are in the variant's language too (`code_texts.translate_code`);
+their quantities ("output", "grad_W", ...) stay English: the grading matches them.
 """
 import ast
 import inspect
@@ -14,6 +16,7 @@ from layers_lib.grading.parts import POINTS, describe_split
 from layers_lib.grading.visible_tests import GRADED_NAMES
 
 from .cells import given_code, markdown, notebook, test_code
+from .code_texts import translate_code
 from .solutions import plain_source
 from .texts import Variant, content, language_setup, runtime_language
 
@@ -69,8 +72,8 @@ def test_cell_source(name, variant=Variant()):
     test, needs = visible_tests.VISIBLE_TESTS[name]
     lines = [f'{n} = student.require("{n}")' for n in needs] + [""]
     for helper in _helpers_used(test):
-        lines += [plain_source(helper), ""]
-    lines += [plain_source(test), "",
+        lines += [translate_code(plain_source(helper), variant.language), ""]
+    lines += [translate_code(plain_source(test), variant.language), "",
               f'grade = ClassGrade("{name}")       # {POINTS_COMMENT[variant.language]}: {describe_split(name)}',
               'with grade.checking("visible tests"):',
               f"    {test.__name__}({', '.join(needs)})",

@@ -16,7 +16,8 @@ other blocks), so blank lines of the code survive. `problems(text, name)` lists 
 file incomplete: a block in one language without its counterpart in the other (the two
 languages must have the same sequence of tags), a "formulas" block without a "derive" one, or
 prose outside a language block (in a `.py` file: a comment or a string that reads as words).
-`tests/test_texts.py` runs it on every content file.
+`tests/test_texts.py` runs it on every content file. (The texts of the code the builders copy
+from layers_lib, its docstrings, comments and messages, are translated by `code_texts.py`.)
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ CONTENT = resources.files(__package__) / "content"
 
 # Lines of a .py content file that are not prose although they read as words.
 _NOT_PROSE = re.compile(r"^\s*(# from train_cells: |### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$)")
-_WORDS = re.compile(r"[^\W\d_]{3,} [^\W\d_]{2,}")
+WORDS = re.compile(r"[^\W\d_]{3,} [^\W\d_]{2,}")   # what reads as words
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def _prose_in_code(parsed, language):
         return [(0, f"(the {language} code does not tokenize: {error})")]
     found = []
     for token in tokens:
-        if token.type in kinds and _WORDS.search(token.string):
+        if token.type in kinds and WORDS.search(token.string):
             rows = [row for row in range(token.start[0], token.end[0] + 1) if row in where]
             if rows:
                 found.append((where[rows[0]], token.string.strip()[:60]))
@@ -233,3 +234,4 @@ def problems(text, name):
             found.append(f"{name}: {lang} has {t.count('formulas')} 'formulas' and "
                          f"{t.count('derive')} 'derive' block(s): each needs the other")
     return found
+

@@ -46,6 +46,7 @@ from ..paths import ASSIGNMENT, TRAIN_NOTEBOOK
 from . import train_cells
 from .cells import (answer_markdown, free_code, given_code, markdown, notebook, solution_code,
                     test_code)
+from .code_texts import translate_code
 from .solutions import plain_source
 from .texts import Variant, language_setup, select, select_code
 from .train_cells import ACCURACY_THRESHOLD, LOSS_RATIO, MODULES_NOTEBOOK, NEEDED
@@ -161,10 +162,11 @@ def _join(parts):
     return text
 
 
-def _expand(line):
+def _expand(line, language="en"):
     if not line.startswith(INCLUDE):
         return line
-    return _join([_source_of(name.strip()) for name in line[len(INCLUDE):].split(",")])
+    return translate_code(_join([_source_of(name.strip()) for name in line[len(INCLUDE):].split(",")]),
+                          language)
 
 
 def prose_states(cell_id, language):
@@ -185,7 +187,7 @@ def cell_text(cell_id, variant=Variant()):
                 raise ValueError(f"{entry.name} should say {stated!r} ({variant.language}): "
                                  "update its numbers")
         return text
-    text = "\n".join(_expand(line) for line in select_code(raw, variant).splitlines())
+    text = "\n".join(_expand(line, variant.language) for line in select_code(raw, variant).splitlines())
     compile(text, entry.name, "exec")  # a syntax error fails the build, not a student's kernel
     return text
 
