@@ -215,8 +215,10 @@ UNINTERRUPTIBLE_LOOP = """def update_output(self, input):
 """
 # 64 MiB at a time up to 6 GiB, then the right answer: without a memory limit the class would
 # pass (and the machine would have lent 6 GiB); with the kernel's limit it raises MemoryError
+# np.empty: the limit counts address space, so untouched arrays reach it at once; with np.ones
+# the first touch of fresh pages (seconds per GiB on a cold VM) raced the 10 s timeout
 MEMORY_BOMB = """def update_output(self, input):
-        hog = [np.ones(8 * 2**20) for _ in range(96)]
+        hog = [np.empty(8 * 2**20) for _ in range(96)]
         del hog
 """
 
