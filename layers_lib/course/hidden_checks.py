@@ -15,25 +15,14 @@ from layers_lib.grading import magnitude
 from layers_lib.grading.fixtures import Roll, Sine
 from layers_lib.grading.grade import ClassGrade
 from layers_lib.grading.runner import as_namespace, missing_names, run_class_checks, run_scenarios
-from layers_lib.grading.testkit import (binomial_interval, custom_forward_backward, display_html_report,
+from layers_lib.grading.testkit import (binomial_interval, display_html_report,
                                         run_step, torch_forward_backward)
 from layers_lib.grading.visible_tests import ADVANCED_NAMES, GRADED_NAMES, graded_names
 
-DTYPES = (np.float32, np.float64)
+from .hidden_checks_advanced import ADVANCED_HIDDEN_CHECKS
+from .hidden_common import DTYPES, random_data as _data, run_layer as _run_layer
+
 SHAPES = ((1, 5), (3, 7), (16, 4))          # batch 1, non-square
-
-
-def _data(shape, dtype, low=-10, high=10):
-    return np.random.uniform(low, high, shape).astype(dtype)
-
-
-def _run_layer(layer, x, g, params=False, where=""):
-    """forward and backward (update_grad_params twice with `params`: setting, not adding);
-    `where` names the setting in the quantities, so an exception fails the right part."""
-    run = custom_forward_backward(x, g, layer, return_params_grad=params, where=where)
-    if params:
-        run_step("parameter gradients" + where, layer.update_grad_params, x, g)
-    return run.output, run.grad_input
 
 
 # --- per-class checks: each takes (cls, check, namespace) -----------------------------------
@@ -356,8 +345,6 @@ HIDDEN_CHECKS = {
     "sgd_momentum": _optimizer("sgd_momentum"),
     "adam_optimizer": _optimizer("adam_optimizer"),
 }
-from layers_lib.course.hidden_checks_advanced import ADVANCED_HIDDEN_CHECKS  # noqa: E402 - uses _run_layer
-
 HIDDEN_CHECKS.update(ADVANCED_HIDDEN_CHECKS)
 assert tuple(HIDDEN_CHECKS) == GRADED_NAMES + ADVANCED_NAMES, "every graded name has hidden checks, in order"
 

@@ -7,21 +7,9 @@ non-square images, odd and even sizes, kernels 1, 3 and 5; ties in every pooling
 import numpy as np
 
 from layers_lib.grading import magnitude
-from layers_lib.grading.testkit import custom_forward_backward, run_step, torch_forward_backward
+from layers_lib.grading.testkit import torch_forward_backward
 
-DTYPES = (np.float32, np.float64)
-
-
-def _data(shape, dtype, low=-10, high=10):
-    return np.random.uniform(low, high, shape).astype(dtype)
-
-
-def _run_layer(layer, x, g, params=False, where=""):
-    """forward and backward (update_grad_params twice with `params`: setting, not adding)."""
-    run = custom_forward_backward(x, g, layer, return_params_grad=params, where=where)
-    if params:
-        run_step("parameter gradients" + where, layer.update_grad_params, x, g)
-    return run.output, run.grad_input
+from .hidden_common import DTYPES, random_data as _data, run_layer as _run_layer
 
 
 def _conv2d(cls, check, ns):

@@ -37,8 +37,21 @@ def nbgrader(root, *args):
     return proc.returncode
 
 
-def prepare(root, students, source_root=ROOT):
-    """A fresh course directory state: no gradebook, submissions copied from demo_submissions."""
+def demo_submissions(root):
+    """The course's own demo_submissions/ (a `build --into DIR` course has the submissions of its
+    variant), else the repository's."""
+    own = Path(root) / "demo_submissions"
+    return own if own.is_dir() else ROOT / "demo_submissions"
+
+
+def prepare(root, students, source=None):
+    """A fresh course directory state: no gradebook, submissions copied from `source`
+    (default: demo_submissions(root))."""
+    source = Path(source) if source else demo_submissions(root)
+    unknown = [s for s in students if not (source / s).is_dir()]
+    if unknown:
+        known = ", ".join(sorted(p.name for p in source.iterdir() if p.is_dir()))
+        raise ValueError(f"no submission for {', '.join(unknown)} in {source} (there are: {known})")
     for name in ("gradebook.db", "grades.csv", "nbgrader.log"):
         (root / name).unlink(missing_ok=True)
     for step in ("submitted", "autograded", "feedback"):
@@ -48,7 +61,7 @@ def prepare(root, students, source_root=ROOT):
     for student in students:
         target = root / "submitted" / student / ASSIGNMENT
         target.mkdir(parents=True)
-        for nb in sorted((source_root / "demo_submissions" / student).glob("*.ipynb")):
+        for nb in sorted((source / student).glob("*.ipynb")):
             shutil.copy(nb, target / nb.name)
         (target / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC\n")
 
@@ -90,7 +103,7 @@ def format_table(table):
 
 def run(root=ROOT, students=None, log=print, workers=None):
     root = Path(root)
-    students = students or sorted(p.name for p in (ROOT / "demo_submissions").iterdir() if p.is_dir())
+    students = students or sorted(p.name for p in demo_submissions(root).iterdir() if p.is_dir())
     timings = {}
     prepare(root, students)
     for label, args in [("generate_assignment", ("generate_assignment", ASSIGNMENT, "--force")),
@@ -140,7 +153,10 @@ def main(argv=None):
     parser.add_argument("--json", type=Path, help="also write the scores and timings as JSON")
     args = parser.parse_args(argv)
     students = args.students.split(",") if args.students else None
-    result = run(args.root, students, workers=args.workers)
+    try:
+        result = run(args.root, students, workers=args.workers)
+    except ValueError as exc:
+        parser.error(str(exc))
     print(format_table(result["scores"]))
     print("\ntimings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result["timings"].items()))
     print(where_things_are(args.root.resolve(), result["feedback"]))
