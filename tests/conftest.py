@@ -24,3 +24,17 @@ def serial_demo_course(tmp_path_factory):
     root = demo_course(tmp_path_factory.mktemp("serial") / "course")
     assert pipeline.nbgrader(root, "autograde", "task8", "--force") == 0, (root / "nbgrader.log").read_text()[-3000:]
     return root
+
+
+@pytest.fixture(scope="session")
+def russian_advanced_derive_course(tmp_path_factory):
+    """A whole course of the variant farthest from the default (Russian, advanced track, derive
+    hints), made by `build --into` as an instructor would: shared by the build test and the
+    autograde test (each test that changes it works on a copy)."""
+    import subprocess
+    course = tmp_path_factory.mktemp("variant") / "course"
+    command = [sys.executable, "-m", "layers_lib.course.notebooks", "build", "--into", str(course),
+               "--language", "ru", "--track", "advanced", "--hints", "derive"]
+    proc = subprocess.run(command, capture_output=True, text=True, cwd=course.parent)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return course

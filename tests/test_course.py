@@ -1,5 +1,7 @@
 """The nbgrader course: generated notebooks are current, the release leaks nothing, and the
 whole pipeline gives every demo student exactly the expected score per graded cell."""
+import html
+import re
 import shutil
 import subprocess
 import sys
@@ -104,3 +106,48 @@ def test_pipeline_scores_every_demo_student_exactly_and_reproducibly(tmp_path):
     assert any("autograding 2 students of task8 on 2 Dask workers" in line for line in lines)
     where = pipeline.where_things_are(root, second["feedback"])
     assert f"{root / 'grades.csv'}" in where and "/formgrader" in where and "6 pages for 2 students" in where
+
+
+ADVANCED = {"test_conv2d": 3.0, "test_maxpool2d": 1.5, "test_flatten": 0.5}
+ADVANCED_ZERO = {"ben_blank", "cleo_partial"}       # their advanced solution cells are left blank
+# dan's MaxPool2d sends the gradient to the whole window: its backward part (0.75 of 1.5) is lost
+ADVANCED_PARTIAL = {"dan_transposed_and_dropout": {"test_maxpool2d": 0.75}}
+
+
+def expected_advanced(student):
+    scores = dict(EXPECTED[student])
+    for cell, points in ADVANCED.items():
+        got = 0.0 if student in ADVANCED_ZERO else ADVANCED_PARTIAL.get(student, {}).get(cell, points)
+        scores[cell] = (got, points)
+    return scores
+
+
+def _text_of(html_path):
+    return html.unescape(re.sub(r"<[^>]+>", "", html_path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.slow
+def test_a_russian_advanced_derive_course_autogrades_its_demo_students_end_to_end(
+        russian_advanced_derive_course, tmp_path):
+    """The variant farthest from the default, built by `build --into`, through the same pipeline
+    (generate_assignment, autograde in the sandbox, feedback, export): the basic cells score as
+    in English, the advanced cells are graded with their own points, and the feedback is Russian."""
+    root = tmp_path / "course"
+    shutil.copytree(russian_advanced_derive_course, root)
+    result = pipeline.run(root, log=lambda *a: None)
+    assert result["scores"] == {s: expected_advanced(s) for s in EXPECTED}
+    feedback = root / "feedback" / "dan_transposed_and_dropout" / "task8"
+    tests_page = _text_of(feedback / "[2]task8_test_modules.html")
+    assert "Linear: баллы — 1 из 2" in tests_page
+    assert "[НЕВЕРНО] градиенты по параметрам (1)" in tests_page
+    assert "транспонировано?" in tests_page                          # the diagnosis, in Russian
+    assert "MaxPool2d: баллы — 0.75 из 1.5" in tests_page
+    assert "[НЕВЕРНО] обратный проход (0.75)" in tests_page
+    for student in EXPECTED:
+        assert len(result["feedback"][student]) == 3, student
+    csv = (root / "grades.csv").read_text().splitlines()
+    assert len(csv) == 1 + len(EXPECTED)
+    ada = next(line for line in csv if ",ada_complete," in line)
+    header = csv[0].split(",")
+    assert float(ada.split(",")[header.index("raw_score")]) == sum(
+        s for s, _ in expected_advanced("ada_complete").values() if s is not None)

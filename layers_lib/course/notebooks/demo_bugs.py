@@ -37,6 +37,15 @@ def logsoftmax_without_max_shift(self, input):
     return self.output
 
 
+def maxpool_gradient_to_the_whole_window(self, input, grad_output):
+    # every element of a window gets the window's gradient, not only its maximum
+    k = self.kernel_size
+    rows, cols = grad_output.shape[2] * k, grad_output.shape[3] * k
+    self.grad_input = np.zeros_like(input)
+    self.grad_input[:, :, :rows, :cols] = grad_output.repeat(k, axis=2).repeat(k, axis=3)
+    return self.grad_input
+
+
 # A syntax error cannot be a function: this replacement is source text (a missing parenthesis).
 ELU_WITH_A_SYNTAX_ERROR = """\
 def update_output(self, input):
@@ -49,7 +58,9 @@ def update_output(self, input):
 
 BUGS = {
     "dan_transposed_and_dropout": [("Linear", "update_grad_params", linear_transposed_grad_W),
-                                   ("Dropout", "update_output", dropout_without_rescale)],
+                                   ("Dropout", "update_output", dropout_without_rescale),
+                                   # the advanced track only (the basic release has no MaxPool2d)
+                                   ("MaxPool2d", "update_grad_input", maxpool_gradient_to_the_whole_window)],
     "eve_unstable_softmax": [("SoftMax", "update_output", softmax_without_max_shift),
                              ("LogSoftMax", "update_output", logsoftmax_without_max_shift)],
     "fay_syntax_error": [("ELU", "update_output", ELU_WITH_A_SYNTAX_ERROR)],
