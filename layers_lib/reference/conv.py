@@ -132,7 +132,7 @@ class MaxPool2d(Module):
     def update_grad_input(self, input, grad_output):
         """grad_output (B, C, H', W') -> grad_input (B, C, H, W): each window's gradient goes to
         the first offset (row-major) that holds its maximum."""
-        top = self.update_output(input)
+        top = np.stack(self._windows(input)).max(axis=0)     # not update_output: keeps self.output
         self.grad_input = np.zeros_like(input)
         routed = self._windows(self.grad_input)        # views: writing them fills grad_input
         taken = np.zeros(top.shape, dtype=bool)

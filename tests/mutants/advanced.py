@@ -2,6 +2,19 @@
 MUTANTS and CORRECT by tests/mutants/__init__.py. The classic bugs: a flipped kernel (a
 convolution, not PyTorch's cross-correlation), wrong padding, the pooling gradient sent to every
 element of the window, pooling with stride 1."""
+from textwrap import dedent
+
+# The reshaping into (B, C, H', W', k*k) blocks that three of the sources below build on (the
+# reference works on strided window views instead); prepended to each of those sources.
+BLOCKS = dedent("""
+    class BlockedMaxPool2d(L.MaxPool2d):
+        def _blocks(self, input):
+            k = self.kernel_size
+            b, c, h, w = input.shape
+            rows, cols = h // k, w // k
+            return input[:, :, :rows * k, :cols * k].reshape(b, c, rows, k, cols, k).transpose(
+                0, 1, 2, 4, 3, 5).reshape(b, c, rows, cols, k * k)
+""")
 
 
 def _mutants(M):
@@ -104,15 +117,8 @@ def _mutants(M):
                     self.grad_input[:, :, :rows, :cols] = mask * grad_output.repeat(k, axis=2).repeat(k, axis=3)
                     return self.grad_input
         """),
-        "MaxPool2d: on a tie the last maximum gets the gradient": M("MaxPool2d", "backward", """
-            class MaxPool2d(L.MaxPool2d):
-                def _blocks(self, input):
-                    k = self.kernel_size
-                    b, c, h, w = input.shape
-                    rows, cols = h // k, w // k
-                    return input[:, :, :rows * k, :cols * k].reshape(b, c, rows, k, cols, k).transpose(
-                        0, 1, 2, 4, 3, 5).reshape(b, c, rows, cols, k * k)
-
+        "MaxPool2d: on a tie the last maximum gets the gradient": M("MaxPool2d", "backward", BLOCKS + dedent("""
+            class MaxPool2d(BlockedMaxPool2d):
                 def update_grad_input(self, input, grad_output):
                     blocks = self._blocks(input)
                     k = self.kernel_size
@@ -124,7 +130,7 @@ def _mutants(M):
                     self.grad_input[:, :, :rows * k, :cols * k] = routed.reshape(b, c, rows, cols, k, k).transpose(
                         0, 1, 2, 4, 3, 5).reshape(b, c, rows * k, cols * k)
                     return self.grad_input
-        """),
+        """)),
         "MaxPool2d: the maximum starts at 0 (wrong for negative windows)": M("MaxPool2d", "forward", """
             class MaxPool2d(L.MaxPool2d):
                 def update_output(self, input):
@@ -140,19 +146,12 @@ def _mutants(M):
                     padded[:, :, :input.shape[2], :input.shape[3]] = input
                     return super().update_output(padded)
         """),
-        "MaxPool2d: average pooling": M("MaxPool2d", "forward", """
-            class MaxPool2d(L.MaxPool2d):
-                def _blocks(self, input):
-                    k = self.kernel_size
-                    b, c, h, w = input.shape
-                    rows, cols = h // k, w // k
-                    return input[:, :, :rows * k, :cols * k].reshape(b, c, rows, k, cols, k).transpose(
-                        0, 1, 2, 4, 3, 5).reshape(b, c, rows, cols, k * k)
-
+        "MaxPool2d: average pooling": M("MaxPool2d", "forward", BLOCKS + dedent("""
+            class MaxPool2d(BlockedMaxPool2d):
                 def update_output(self, input):
                     self.output = self._blocks(input).mean(axis=-1)
                     return self.output
-        """),
+        """)),
         # --- Flatten ---------------------------------------------------------------------
         "Flatten: column-major order (Fortran reshape)": M("Flatten", "forward", """
             class Flatten(L.Flatten):
@@ -215,15 +214,8 @@ CORRECT = {
                 self.output = out.astype(input.dtype)
                 return self.output
     """),
-    "MaxPool2d through argmax over the reshaped windows": ("MaxPool2d", """
-        class MaxPool2d(L.MaxPool2d):
-            def _blocks(self, input):
-                k = self.kernel_size
-                b, c, h, w = input.shape
-                rows, cols = h // k, w // k
-                return input[:, :, :rows * k, :cols * k].reshape(b, c, rows, k, cols, k).transpose(
-                    0, 1, 2, 4, 3, 5).reshape(b, c, rows, cols, k * k)
-
+    "MaxPool2d through argmax over the reshaped windows": ("MaxPool2d", BLOCKS + dedent("""
+        class MaxPool2d(BlockedMaxPool2d):
             def update_grad_input(self, input, grad_output):
                 blocks = self._blocks(input)
                 first = np.zeros(blocks.shape, bool)
@@ -235,5 +227,5 @@ CORRECT = {
                 self.grad_input[:, :, :rows * k, :cols * k] = routed.transpose(0, 1, 2, 4, 3, 5).reshape(
                     b, c, rows * k, cols * k)
                 return self.grad_input
-    """),
+    """)),
 }
