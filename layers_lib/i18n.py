@@ -15,6 +15,12 @@ catalog test) and translated where they are shown, `tr(CONSTANT)`: the language 
 after the module was imported. Identifiers shared with the code (quantities such as "output" or
 "grad_W", dtypes, method names) are never translated.
 
+A quantity names what a check compares ("output", "grad_W (float32, batch 5)") and decides the
+graded part it belongs to (`grading/parts.py`), so it stays English wherever it travels and the
+score never depends on the language; `quantity(text)` shows it in the course language where a
+student reads it: the identifier stays, the phrases naming the setting are translated. A phrase
+is known once it was built with `setting(template, **fields)` or listed in QUANTITY_PHRASES.
+
 The language lives in the environment variable LAYERS_LIB_LANGUAGE ("en" when unset or unknown),
 so processes started from here inherit it; `set_language` sets it. The isolated worker gets the
 language and the catalog from the grader (see `grading/isolation/channel.py`), since it starts
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 
 # Imported now, not on first use: the isolated worker loads this module privately (with the
 # training loop) and blocks any later import of layers_lib there.
@@ -102,3 +109,46 @@ def mark(template):
     """A module-level text to be translated where it is shown (`tr(CONSTANT)`): returned as it
     is; the mark lets the catalog test find it."""
     return template
+
+
+# Fixed phrases of the visible tests' quantities (the hidden checks build theirs with `setting`).
+QUANTITY_PHRASES = (mark(" for large inputs"), mark(" (evaluate mode)"), mark(" (same mask as forward)"),
+                    mark(" (kept values scaled by 1/(1-p))"), mark("number of dropped elements"),
+                    mark("parameter gradients"))
+_settings = {phrase: (phrase, {}) for phrase in QUANTITY_PHRASES}   # English text -> (template, fields)
+_pattern_cache = {}
+
+
+def setting(template, /, **fields):
+    """The English text of a quantity's setting, e.g. `setting(" ({dtype}, batch {batch})",
+    dtype="float32", batch=5)` -> " (float32, batch 5)"; `quantity` will show it translated.
+    The catalog tests read `setting(...)` calls as they read `tr(...)` calls."""
+    text = template.format(**fields)
+    _settings[text] = (template, fields)
+    return text
+
+
+def _phrase_pattern():
+    # one alternation, longest first; a phrase that starts or ends with a letter matches whole words
+    key = (id(_settings), len(_settings))           # settings are only ever added
+    if key not in _pattern_cache:
+        parts = [("(?<!\\w)" if text[0].isalnum() else "") + re.escape(text)
+                 + ("(?!\\w)" if text[-1].isalnum() else "")
+                 for text in sorted(_settings, key=len, reverse=True)]
+        _pattern_cache.clear()
+        _pattern_cache[key] = re.compile("|".join(parts))
+    return _pattern_cache[key]
+
+
+def quantity(text):
+    """A quantity as the student reads it, in the course language: "grad_W (float32, batch 5)"
+    -> "grad_W (float32, батч 5)". Identifiers, numbers and unknown words stay as they are."""
+    if language() == DEFAULT or not text:
+        return text
+    return _phrase_pattern().sub(_translated_setting, text)
+
+
+def _translated_setting(match):
+    template, fields = _settings[match.group(0)]
+    # a text field ("random values") is itself a marked text; numbers and dtypes stay
+    return tr(template, **{k: tr(v) if isinstance(v, str) else v for k, v in fields.items()})

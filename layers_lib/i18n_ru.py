@@ -18,6 +18,12 @@ CATALOG = {
     "gradient": "градиент",
     "moving statistics": "скользящие статистики",
     "evaluate mode": "режим evaluate",
+    # --- settings in the visible tests' quantities (i18n.QUANTITY_PHRASES) -----------------------
+    " for large inputs": " при больших входах",
+    " (evaluate mode)": " (режим evaluate)",
+    " (same mask as forward)": " (та же маска, что в прямом проходе)",
+    " (kept values scaled by 1/(1-p))": " (оставленные значения умножены на 1/(1-p))",
+    "number of dropped elements": "число обнулённых элементов",
     "update": "шаг обновления",
     "load": "загрузка",
     "checks": "проверки",

@@ -26,7 +26,7 @@ from layers_lib.i18n import set_language, tr
 from layers_lib.i18n_ru import CATALOG
 
 RUNTIME = {name: path for name, path in kit.runtime_files().items() if name.endswith(".py")}
-TRANSLATORS = ("tr", "mark")
+TRANSLATORS = ("tr", "mark", "setting")
 
 
 @pytest.fixture(autouse=True)
@@ -436,6 +436,27 @@ def test_course_texts_can_be_registered_without_shipping_in_the_kit(monkeypatch)
     assert tr("a hidden check failed") == "скрытая проверка не пройдена"
 
 
+def test_a_quantity_is_shown_in_the_course_language_and_stays_english_underneath(monkeypatch):
+    monkeypatch.setattr(i18n, "_settings", dict(i18n._settings))
+    monkeypatch.setattr(i18n, "_registered", {"ru": {
+        " ({dtype}, batch {batch}, {values})": " ({dtype}, батч {batch}, {values})",
+        "ties": "равные максимумы", " (the mask)": " (маска)", "mask": "маска"}})
+    where = i18n.setting(" ({dtype}, batch {batch}, {values})", dtype="float32", batch=5, values="ties")
+    assert where == " (float32, batch 5, ties)"                 # what the parts are decided by
+    quantity = "grad_W" + where
+    assert i18n.quantity(quantity) == quantity                   # English: as it is
+    set_language("ru")
+    assert i18n.quantity(quantity) == "grad_W (float32, батч 5, равные максимумы)"
+    assert i18n.quantity("output for large inputs") == "output при больших входах"   # a runtime phrase
+    assert i18n.quantity("grad_input (same mask as forward)") == "grad_input (та же маска, что в прямом проходе)"
+    i18n.setting(" (the mask)"), i18n.setting("mask")
+    # the longer phrase wins where both start; a phrase that is a word matches whole words only
+    assert i18n.quantity("grad_input (the mask)") == "grad_input (маска)"
+    assert i18n.quantity("mask (p = 0.5)") == "маска (p = 0.5)"
+    assert i18n.quantity("masked mask_2 unmask") == "masked mask_2 unmask"
+    assert i18n.quantity("grad_b (float64, batch 7)") == "grad_b (float64, batch 7)"   # never built
+
+
 def test_the_catalog_modules_ship_in_the_kit_and_import_nothing_else():
     assert {"layers_lib/i18n.py", "layers_lib/i18n_ru.py"} <= set(RUNTIME)
     imported = set()
@@ -445,4 +466,5 @@ def test_the_catalog_modules_ship_in_the_kit_and_import_nothing_else():
                 imported |= {a.name for a in node.names}
             elif isinstance(node, ast.ImportFrom):
                 imported |= {node.module or "."} | {a.name for a in node.names}
-    assert imported <= {"__future__", "annotations", "contextlib", "os", ".", "i18n_ru"}, imported
+    # standard modules the worker has loaded anyway (json imports re)
+    assert imported <= {"__future__", "annotations", "contextlib", "os", "re", ".", "i18n_ru"}, imported

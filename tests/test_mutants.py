@@ -7,9 +7,11 @@ when it scores less than full points for the class it breaks; it must also lose 
 breaks. A survivor is a blind spot of the checks: fix the checks, not the mutant.
 """
 import collections
+import re
 
 import pytest
 
+from layers_lib import i18n
 from layers_lib.course.hidden_checks import run_hidden_checks
 from layers_lib.grading.parts import PARTS
 from layers_lib.grading.visible_tests import ADVANCED_NAMES, GRADED_NAMES
@@ -48,3 +50,21 @@ def test_correct_styles_earn_full_marks(case):
     name, source = CORRECT[case]
     result = run_hidden_checks(name, namespace_with(source), include_visible=True)
     assert result.passed and result.points == result.max_points, result.failures
+
+
+def test_a_russian_course_grades_every_mutant_alike_and_tells_it_in_russian(graded):
+    """The language changes what a student reads, never a score: quantities stay English keys
+    (grading/parts.py decides the part by them), only their display is translated."""
+    with i18n.using("ru"):
+        russian = {key: run_hidden_checks(m.name, namespace_with(m.source), include_visible=True)
+                   for key, m in MUTANTS.items()}
+        # the settings the checks named (" (float32, batch 5)"), where Russian differs from English
+        settings = [text for text in i18n._settings if text.startswith(" ") and i18n.quantity(text) != text]
+    for key in MUTANTS:
+        assert (russian[key].parts, russian[key].points) == (graded[key].parts, graded[key].points), key
+        assert [f["quantity"] for f in russian[key].failures] == [f["quantity"] for f in graded[key].failures]
+    messages = [f["message"] for r in russian.values() for f in r.failures]
+    assert len(messages) >= len(MUTANTS) and len(settings) > 50
+    assert not [m for m in messages if not re.search("[а-яА-Я]", m)]
+    assert not [(s, m) for m in messages for s in settings if s in m], "a setting shown in English"
+    assert sum(" (float32, батч " in m or " (float64, форма " in m for m in messages) >= 5

@@ -14,15 +14,19 @@ import numpy as np
 from layers_lib.grading import magnitude
 from layers_lib.grading.fixtures import Roll, Sine
 from layers_lib.grading.grade import ClassGrade
+from layers_lib.grading.parts import part_label
 from layers_lib.grading.runner import as_namespace, missing_names, run_class_checks, run_scenarios
 from layers_lib.grading.testkit import (binomial_interval, display_html_report,
                                         run_step, torch_forward_backward)
 from layers_lib.grading.visible_tests import ADVANCED_NAMES, GRADED_NAMES, graded_names
+from layers_lib.i18n import mark, setting, tr
 
 from .hidden_checks_advanced import ADVANCED_HIDDEN_CHECKS
-from .hidden_common import DTYPES, random_data as _data, run_layer as _run_layer
+from .hidden_common import DTYPES, ZEROED, random_data as _data, run_layer as _run_layer
+from .i18n_ru import CATALOG as _RUSSIAN  # noqa: F401 - registers the Russian texts
 
 SHAPES = ((1, 5), (3, 7), (16, 4))          # batch 1, non-square
+HIDDEN_LABEL = mark("hidden checks")        # "... was not checked by the hidden checks: ..."
 
 
 # --- per-class checks: each takes (cls, check, namespace) -----------------------------------
@@ -36,7 +40,8 @@ def _elementwise_checks(name, make, make_torch, alpha=1.0):
                     x, g = _data(shape, dtype, low, high), _data(shape, dtype, -1, 1)
                     if name != "SoftPlus":
                         x.flat[::3] = 0                           # exact zeros: the kink
-                    where = f" ({np.dtype(dtype).name}, shape {shape}, |x| <= {high:g})"
+                    where = setting(" ({dtype}, shape {shape}, |x| <= {bound})", dtype=np.dtype(dtype).name,
+                                    shape=shape, bound=f"{high:g}")
                     out, grad = _run_layer(make(cls), x, g, where=where)
                     ref = torch_forward_backward(x, g, make_torch(torch))
                     scale = magnitude.elementwise(x, g, ref.output, ref.grad_input, alpha)
@@ -53,7 +58,8 @@ def _softmax_checks(torch_name, bound):
                 small_ok = None
                 for low, high in ((-10, 10), (-1e4, 1e4)):
                     x, g = _data(shape, dtype, low, high), _data(shape, dtype, -1, 1)
-                    where = f" ({np.dtype(dtype).name}, shape {shape}, |x| <= {high:g})"
+                    where = setting(" ({dtype}, shape {shape}, |x| <= {bound})", dtype=np.dtype(dtype).name,
+                                    shape=shape, bound=f"{high:g}")
                     out, grad = _run_layer(cls(), x, g, where=where)
                     ref = torch_forward_backward(x, g, getattr(torch.nn, torch_name)(dim=1))
                     scale = getattr(magnitude, bound)(x, g)
@@ -61,7 +67,7 @@ def _softmax_checks(torch_name, bound):
                         x.astype(np.float64))).detach().numpy()
                     check(ref.output, out, "output" + where, scale["output"], dtype,
                           small_input_ok=small_ok,
-                          hypotheses={"computed over axis 0 (the batch) instead of axis 1": axis0})
+                          hypotheses={tr("computed over axis 0 (the batch) instead of axis 1"): axis0})
                     check(ref.grad_input, grad, "grad_input" + where, scale["grad_input"], dtype,
                           small_input_ok=small_ok)
                     small_ok = True
@@ -78,7 +84,8 @@ def _linear(cls, check, ns):
             layer.W = torch_layer.weight.detach().numpy().T.astype(dtype)
             layer.b = torch_layer.bias.detach().numpy().astype(dtype)
             x, g = _data((batch, n_in), dtype), _data((batch, n_out), dtype)
-            where = f" ({np.dtype(dtype).name}, batch {batch}, {n_in}->{n_out})"
+            where = setting(" ({dtype}, batch {batch}, {n_in}->{n_out})", dtype=np.dtype(dtype).name,
+                            batch=batch, n_in=n_in, n_out=n_out)
             out, grad = _run_layer(layer, x, g, params=True, where=where)
             ref = torch_forward_backward(x, g, torch_layer)
             scale = magnitude.linear(x, g, layer.W, layer.b)
@@ -88,11 +95,11 @@ def _linear(cls, check, ns):
             check(ref.layer.weight.grad.numpy().T, grads[0], "grad_W" + where, scale["grad_W"], dtype,
                   batch_size=batch)
             check(ref.layer.bias.grad.numpy(), grads[1], "grad_b" + where, scale["grad_b"], dtype,
-                  batch_size=batch, hypotheses={"averaged over the batch instead of summed":
+                  batch_size=batch, hypotheses={tr("averaged over the batch instead of summed"):
                                                 ref.layer.bias.grad.numpy() / batch})
             layer.zero_grad_params()
             for k, zero in enumerate(layer.get_grad_params()):
-                check(np.zeros(np.shape(zero)), zero, f"get_grad_params()[{k}] after zero_grad_params")
+                check(np.zeros(np.shape(zero)), zero, f"get_grad_params()[{k}]" + ZEROED)
 
 
 def _batchnorm(cls, check, ns):
@@ -108,7 +115,8 @@ def _batchnorm(cls, check, ns):
             mean, var = np.zeros(n), np.ones(n)
             for step in range(3):
                 x, g = _data((batch, n), dtype, -5, 5) + 3 * step, _data((batch, n), dtype)
-                where = f" ({np.dtype(dtype).name}, batch {batch}, training step {step + 1})"
+                where = setting(" ({dtype}, batch {batch}, training step {step})",
+                                dtype=np.dtype(dtype).name, batch=batch, step=step + 1)
                 out, grad = _run_layer(layer, x, g, where=where)
                 ref = torch_forward_backward(x, g, torch_bn)
                 scale = magnitude.batch_norm_train(x, g, alpha, eps, mean, var)
@@ -120,18 +128,18 @@ def _batchnorm(cls, check, ns):
                 check(ref.output, out, "output" + where, scale["output"], dtype)
                 check(ref.grad_input, grad, "grad_input" + where, scale["grad_input"], dtype)
                 check(mean, layer.moving_mean, "moving_mean" + where, scale["moving_mean"],
-                      hypotheses={"alpha and 1 - alpha swapped (alpha weighs the OLD value)": swapped})
+                      hypotheses={tr("alpha and 1 - alpha swapped (alpha weighs the OLD value)"): swapped})
                 check(var, layer.moving_variance, "moving_variance" + where, scale["moving_variance"],
-                      hypotheses={"uses the unbiased batch variance instead of the biased one": unbiased})
+                      hypotheses={tr("uses the unbiased batch variance instead of the biased one"): unbiased})
             layer.evaluate()
             x, g = _data((batch, n), dtype), _data((batch, n), dtype)
-            where = f" ({np.dtype(dtype).name}, evaluate mode)"
+            where = setting(" ({dtype}, evaluate mode)", dtype=np.dtype(dtype).name)
             out, grad = _run_layer(layer, x, g, where=where)
             expected = (x - mean) / np.sqrt(var + eps)
             scale = magnitude.batch_norm_evaluate(x, g, eps, mean, var)
             batch_stats = (x - x.astype(np.float64).mean(0)) / np.sqrt(x.astype(np.float64).var(0) + eps)
             check(expected, out, "output" + where, scale["output"], dtype,
-                  hypotheses={"evaluate mode uses the batch statistics instead of the moving ones":
+                  hypotheses={tr("evaluate mode uses the batch statistics instead of the moving ones"):
                               batch_stats})
             check(g / np.sqrt(var + eps), grad, "grad_input" + where, scale["grad_input"], dtype)
     for dtype in DTYPES:                        # last: a failure here ends the scenario
@@ -143,7 +151,7 @@ def _fresh_batchnorm(cls, check, dtype, alpha):
     batch: they start at 0 and 1 ([1] says so), e.g. not at the first batch's statistics."""
     n = 5
     x = _data((8, n), dtype, -5, 5) + 2
-    where = f" ({np.dtype(dtype).name}, a fresh layer: they start at 0 and 1)"
+    where = setting(" ({dtype}, a fresh layer: they start at 0 and 1)", dtype=np.dtype(dtype).name)
     try:
         layer = cls(alpha)
         layer.forward(x)
@@ -151,9 +159,10 @@ def _fresh_batchnorm(cls, check, dtype, alpha):
         from layers_lib.grading.isolation.errors import CallFailed
         if isinstance(exc, CallFailed):         # a hang or a crash: stop the checks
             check.grade.step_raised("moving_mean" + where, exc)
-        check.fail("moving_mean" + where, f"forward raised {type(exc).__name__}: {exc} on the "
-                   "first batch of a fresh layer (moving_mean is None): start the moving "
-                   "statistics at 0 and 1")
+        check.fail("moving_mean" + where, tr("forward raised {error}: {message} on the first batch "
+                                             "of a fresh layer (moving_mean is None): start the "
+                                             "moving statistics at 0 and 1",
+                                             error=type(exc).__name__, message=exc))
     x64 = x.astype(np.float64)
     mean, var = (1 - alpha) * x64.mean(axis=0), alpha + (1 - alpha) * x64.var(axis=0)
     scale = magnitude.batch_norm_train(x, x, alpha, cls.EPS, np.zeros(n), np.ones(n))
@@ -165,7 +174,7 @@ def _fresh_batchnorm(cls, check, dtype, alpha):
         if type(got) is np.ndarray and got.dtype.kind == "f" and got.dtype.itemsize > x.dtype.itemsize:
             got = got.astype(x.dtype)
         check(expected, got, quantity + where, scale[quantity],
-              hypotheses={f"started at the first batch's statistic instead of {start}": first})
+              hypotheses={tr("started at the first batch's statistic instead of {start}", start=start): first})
 
 
 def _scaling(cls, check, ns):
@@ -174,7 +183,7 @@ def _scaling(cls, check, ns):
             layer = cls(n)
             layer.gamma, layer.beta = _data(n, dtype, -2, 2), _data(n, dtype, -2, 2)
             x, g = _data((batch, n), dtype), _data((batch, n), dtype)
-            where = f" ({np.dtype(dtype).name}, batch {batch})"
+            where = setting(" ({dtype}, batch {batch})", dtype=np.dtype(dtype).name, batch=batch)
             out, grad = _run_layer(layer, x, g, params=True, where=where)
             x64, g64 = x.astype(np.float64), g.astype(np.float64)
             scale = magnitude.scaling(x, g, layer.gamma, layer.beta)
@@ -204,21 +213,22 @@ def _sequential(cls, check, ns):
         check(ref.grad_input, grad, "grad_input" + where, None, dtype)
         params = model.get_grad_params()
         if len(params) != len(fixtures):
-            check.fail("get_grad_params()", f"{len(params)} lists for {len(fixtures)} modules "
-                                            "(expected one list per module, [] for no parameters)")
+            check.fail("get_grad_params()", tr("{lists} lists for {modules} modules (expected one list "
+                                               "per module, [] for no parameters)",
+                                               lists=len(params), modules=len(fixtures)))
         for k in (0, 2):
             check(ref.layer[k].params[0].grad.numpy(), params[k][0], f"get_grad_params()[{k}][0]" + where,
                   None, dtype)
         if len(params[1]) or len(params[3]):
-            check.fail("get_grad_params()", "a module without parameters must give an empty list")
+            check.fail("get_grad_params()", tr("a module without parameters must give an empty list"))
         model.evaluate()
         for k, module in enumerate(model.modules):
             if module.training:
-                check.fail("evaluate()", f"modules[{k}].training is still True after evaluate()")
+                check.fail("evaluate()", tr("modules[{k}].training is still True after evaluate()", k=k))
         model.train()
         for k, module in enumerate(model.modules):
             if not module.training:
-                check.fail("train()", f"modules[{k}].training is still False after train()")
+                check.fail("train()", tr("modules[{k}].training is still False after train()", k=k))
 
 
 def _dropout(cls, check, ns):
@@ -231,26 +241,28 @@ def _dropout(cls, check, ns):
             out = run_step("output" + where, layer.forward, x)
             kept = np.asarray(out) != 0 if type(out) is np.ndarray else np.ones(x.shape, bool)
             check(np.where(kept, x / (1 - p), 0), out, "output" + where, None, dtype,
-                  hypotheses={"kept values are not rescaled by 1/(1-p)": np.where(kept, x, 0),
-                              "kept values scaled by 1/p: p is the DROP probability":
+                  hypotheses={tr("kept values are not rescaled by 1/(1-p)"): np.where(kept, x, 0),
+                              tr("kept values scaled by 1/p: p is the DROP probability"):
                                   np.where(kept, x / p, 0)})
             low, high = binomial_interval(1 - 1e-6, x.size, p)
             dropped = int((~kept).sum())
             check.condition("number of dropped elements" + where, low <= dropped <= high,
-                            f"dropped {dropped} of {x.size}, expected {low:.0f}..{high:.0f}")
+                            tr("dropped {dropped} of {total}, expected {low:.0f}..{high:.0f}",
+                               dropped=dropped, total=x.size, low=low, high=high))
             rows, cols = kept.all(axis=1) | (~kept).all(axis=1), kept.all(axis=0) | (~kept).all(axis=0)
             if p == 0.5:
-                check.condition("mask" + where, not (rows.all() or cols.all()),
-                                "whole rows or columns share one value: draw the mask independently "
-                                "for every element")
+                check.condition(setting("mask") + where, not (rows.all() or cols.all()),
+                                tr("whole rows or columns share one value: draw the mask "
+                                   "independently for every element"))
             g = _data(x.shape, dtype, 1, 2)
-            grad = run_step("grad_input (the forward mask)" + where, layer.backward, x, g)
-            check(np.where(kept, g / (1 - p), 0), grad, "grad_input (the forward mask)" + where, None, dtype)
+            same_mask = "grad_input" + setting(" (the forward mask)") + where
+            grad = run_step(same_mask, layer.backward, x, g)
+            check(np.where(kept, g / (1 - p), 0), grad, same_mask, None, dtype)
             layer.evaluate()
-            check(x, run_step("output in evaluate mode" + where, layer.forward, x),
-                  "output in evaluate mode" + where, None, dtype)
-            check(g, run_step("grad_input in evaluate mode" + where, layer.backward, x, g),
-                  "grad_input in evaluate mode" + where, None, dtype)
+            evaluate = setting(" in evaluate mode") + where
+            check(x, run_step("output" + evaluate, layer.forward, x), "output" + evaluate, None, dtype)
+            check(g, run_step("grad_input" + evaluate, layer.backward, x, g), "grad_input" + evaluate,
+                  None, dtype)
 
 
 def _nll(unstable):
@@ -267,7 +279,7 @@ def _nll(unstable):
                 if unstable:
                     x = x.clip(cls.EPS, 1 - cls.EPS)
                 crit = cls()
-                where = f" ({np.dtype(dtype).name}, batch {batch})"
+                where = setting(" ({dtype}, batch {batch})", dtype=np.dtype(dtype).name, batch=batch)
                 loss = run_step("loss" + where, crit.forward, x, target)
                 grad = run_step("grad_input" + where, crit.backward, x, target)
                 tx = torch.tensor(x.astype(np.float64), requires_grad=True)
@@ -275,7 +287,7 @@ def _nll(unstable):
                 t_loss.backward()
                 scale = magnitude.nll(x, target, cls.EPS if unstable else None)
                 check(t_loss.item(), loss, "loss" + where, scale["loss"],
-                      hypotheses={"the loss is summed over the batch, not averaged": t_loss.item() * batch})
+                      hypotheses={tr("the loss is summed over the batch, not averaged"): t_loss.item() * batch})
                 check(tx.grad.numpy(), grad, "grad_input" + where, scale["grad_input"], dtype,
                       batch_size=batch)
             if unstable:
@@ -290,13 +302,13 @@ def _probabilities_zero_and_one(cls, check, dtype):
     x = np.array([[1, 0, 0], [0, 1, 0], [0.5, 0.5, 0], [0.2, 0.3, 0.5]], dtype)
     labels = np.array([1, 1, 2, 0])
     target = np.eye(3, dtype=dtype)[labels]
-    where = f" ({np.dtype(dtype).name}, probabilities of exactly 0 and 1)"
+    where = setting(" ({dtype}, probabilities of exactly 0 and 1)", dtype=np.dtype(dtype).name)
     loss = run_step("loss" + where, cls().forward, x, target)
     grad = run_step("grad_input" + where, cls().backward, x, target)
     clipped = np.clip(x.astype(np.float64), cls.EPS, 1 - cls.EPS)
     scale = magnitude.nll(x, target, cls.EPS)
     check(-(target * np.log(clipped)).sum() / len(x), loss, "loss" + where, scale["loss"],
-          hypotheses={"no clipping: log(0)": np.inf})
+          hypotheses={tr("no clipping: log(0)"): np.inf})
     check(-target / clipped / len(x), grad, "grad_input" + where, scale["grad_input"], dtype)
 
 
@@ -320,11 +332,12 @@ def _optimizer(name):
                 grads = [[_data(p.shape, dtype, -1, 1) for p in group] for group in ours]
                 for t, gr in zip(theirs, [g for group in grads for g in group]):
                     t.grad = torch.from_numpy(gr.astype(np.float64))
-                run_step(f"update (step {step + 1})", cls, ours, grads, config, state)
+                run_step("update" + setting(" (step {step})", step=step + 1), cls, ours, grads, config, state)
                 torch_opt.step()
                 for k, (p, t) in enumerate(zip(flat, theirs)):
-                    check(t.detach().numpy(), p, f"parameter {k} after step {step + 1} "
-                          f"({np.dtype(dtype).name}; updated in place?)", None, dtype)
+                    check(t.detach().numpy(), p, setting("parameter {k} after step {step} ({dtype}; updated "
+                                                         "in place?)", k=k, step=step + 1,
+                                                         dtype=np.dtype(dtype).name), None, dtype)
     return [scenario]
 
 
@@ -352,7 +365,7 @@ assert tuple(HIDDEN_CHECKS) == GRADED_NAMES + ADVANCED_NAMES, "every graded name
 def run_hidden_checks(name, loaded, include_visible=False, seed=0):
     """ClassResult of the hidden checks of `name` (and the visible test with `include_visible`)."""
     return run_class_checks(name, as_namespace(loaded), include_visible=include_visible, seed=seed,
-                            extra_scenarios=[("hidden check", s) for s in HIDDEN_CHECKS[name]])
+                            extra_scenarios=[(HIDDEN_LABEL, s) for s in HIDDEN_CHECKS[name]])
 
 
 def check_submission(loaded, names=None):
@@ -373,7 +386,7 @@ def check_hidden(grade: ClassGrade, loaded) -> ClassGrade:
     namespace = as_namespace(loaded)
     if missing_names(grade.name, namespace):
         return grade
-    return run_scenarios(grade, namespace, [("hidden checks", s) for s in HIDDEN_CHECKS[grade.name]])
+    return run_scenarios(grade, namespace, [(HIDDEN_LABEL, s) for s in HIDDEN_CHECKS[grade.name]])
 
 
 def assert_class_passes(name, loaded):
@@ -386,4 +399,5 @@ def assert_class_passes(name, loaded):
     result = run_hidden_checks(name, loaded)
     if not result.passed:
         display_html_report(result.comparisons)
-        raise AssertionError("\n".join(f"[{f['quantity']}] {f['message']}" for f in result.failures))
+        raise AssertionError("\n".join(f"[{part_label(f['quantity'])}] {f['message']}"
+                                       for f in result.failures))

@@ -8,8 +8,11 @@ import numpy as np
 
 from layers_lib.grading import magnitude
 from layers_lib.grading.testkit import torch_forward_backward
+from layers_lib.i18n import mark, setting, tr
 
-from .hidden_common import DTYPES, random_data as _data, run_layer as _run_layer
+from .hidden_common import DTYPES, ZEROED, random_data as _data, run_layer as _run_layer
+
+VALUES = {"random": mark("random values"), "negative": mark("negative values"), "ties": mark("ties")}
 
 
 def _conv2d(cls, check, ns):
@@ -24,7 +27,9 @@ def _conv2d(cls, check, ns):
             layer.W = torch_layer.weight.detach().numpy().astype(dtype)
             layer.b = torch_layer.bias.detach().numpy().astype(dtype)
             x, g = _data((batch, n_in, height, width), dtype), _data((batch, n_out, height, width), dtype)
-            where = f" ({np.dtype(dtype).name}, {batch}x{n_in}x{height}x{width} -> {n_out} channels, kernel {k})"
+            where = setting(" ({dtype}, {batch}x{n_in}x{height}x{width} -> {n_out} channels, kernel {k})",
+                            dtype=np.dtype(dtype).name, batch=batch, n_in=n_in, height=height,
+                            width=width, n_out=n_out, k=k)
             out, grad = _run_layer(layer, x, g, params=True, where=where)
             ref = torch_forward_backward(x, g, torch_layer)
             scale = magnitude.conv2d(x, g, layer.W, layer.b)
@@ -34,11 +39,11 @@ def _conv2d(cls, check, ns):
             check(ref.layer.weight.grad.numpy(), grads[0], "grad_W" + where, scale["grad_W"], dtype,
                   batch_size=batch)
             check(ref.layer.bias.grad.numpy(), grads[1], "grad_b" + where, scale["grad_b"], dtype,
-                  batch_size=batch, hypotheses={"averaged over the batch and the pixels instead of summed":
+                  batch_size=batch, hypotheses={tr("averaged over the batch and the pixels instead of summed"):
                                                 ref.layer.bias.grad.numpy() / (batch * height * width)})
             layer.zero_grad_params()
             for n, zero in enumerate(layer.get_grad_params()):
-                check(np.zeros(np.shape(zero)), zero, f"get_grad_params()[{n}] after zero_grad_params")
+                check(np.zeros(np.shape(zero)), zero, f"get_grad_params()[{n}]" + ZEROED)
 
 
 def _maxpool2d(cls, check, ns):
@@ -54,7 +59,9 @@ def _maxpool2d(cls, check, ns):
                 else:
                     x = _data(shape, dtype, -10, -1 if values == "negative" else 10)
                 g = _data((batch, channels, height // k, width // k), dtype)
-                where = f" ({np.dtype(dtype).name}, {batch}x{channels}x{height}x{width}, kernel {k}, {values} values)"
+                where = setting(" ({dtype}, {batch}x{channels}x{height}x{width}, kernel {k}, {values})",
+                                dtype=np.dtype(dtype).name, batch=batch, channels=channels,
+                                height=height, width=width, k=k, values=VALUES[values])
                 out, grad = _run_layer(cls(k), x, g, where=where)
                 ref = torch_forward_backward(x, g, torch.nn.MaxPool2d(k))
                 check(ref.output, out, "output" + where, None, dtype)
@@ -67,7 +74,7 @@ def _flatten(cls, check, ns):
         for shape in ((1, 1, 7, 5), (4, 3, 2, 6), (2, 5), (3, 2, 4)):
             x = _data(shape, dtype)
             g = _data((shape[0], int(np.prod(shape[1:]))), dtype)
-            where = f" ({np.dtype(dtype).name}, shape {shape})"
+            where = setting(" ({dtype}, shape {shape})", dtype=np.dtype(dtype).name, shape=shape)
             out, grad = _run_layer(cls(), x, g, where=where)
             ref = torch_forward_backward(x, g, torch.nn.Flatten())
             check(ref.output, out, "output" + where, None, dtype)

@@ -2,8 +2,10 @@
 import numpy as np
 
 from layers_lib.grading.testkit import custom_forward_backward, run_step
+from layers_lib.i18n import setting
 
 DTYPES = (np.float32, np.float64)
+ZEROED = setting(" after zero_grad_params")      # get_grad_params()[k] after zero_grad_params
 
 
 def random_data(shape, dtype, low=-10, high=10):

@@ -28,6 +28,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .. import i18n
 from ..i18n import tr
 from .diagnose import diagnose
 
@@ -158,7 +159,7 @@ def compare(expected: Any, got: Any, *, layer: str, quantity: str, rtol: float |
     """
     exp = np.array(expected, dtype=np.float64, copy=True)  # the reference is trusted
     want = None if dtype is None else np.dtype(dtype)
-    head = f"{layer} {quantity}"
+    head = f"{layer} {i18n.quantity(quantity)}"
     base = dict(layer=layer, quantity=quantity, expected=exp, expected_shape=exp.shape,
                 expected_dtype=None if want is None else str(want), n_total=int(exp.size))
     # --- structural checks: identity and exact type only, no method of `got` is ever called ---
@@ -202,7 +203,13 @@ def compare(expected: Any, got: Any, *, layer: str, quantity: str, rtol: float |
     return result
 
 
+def _identifier(quantity: str) -> str:
+    """ "grad_W" of "grad_W (float32, batch 5)": the attribute or return value it names."""
+    return quantity.split(" ", 1)[0]
+
+
 def _none_message(quantity: str) -> str:
+    quantity = _identifier(quantity)
     if quantity in ("output", "loss"):
         return tr("update_output returned None — did you forget `return self.output`?")
     if quantity == "grad_input":
@@ -230,6 +237,7 @@ def _read_student_value(got: Any, *, scalar: bool, quantity: str
     objects with custom ``__eq__``/``__array__``/``__array_function__`` are rejected untouched.
     """
     t = type(got)
+    quantity = _identifier(quantity)
     if quantity in ("output", "loss"):
         what = tr("update_output returned")
     elif quantity == "grad_input":

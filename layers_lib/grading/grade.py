@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import i18n
 from ..i18n import tr
 from .compare import compare
 from .parts import PARTS, advice_for, part_label, part_of, part_of_exception
@@ -125,7 +126,7 @@ class ClassGrade:
                  if frames else "")
         message = str(exc) if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
         self.fail(quantity, tr("{name} raised {message}{where}, computing {quantity}", name=self.name,
-                               message=message, where=where, quantity=quantity), part.name)
+                               message=message, where=where, quantity=i18n.quantity(quantity)), part.name)
         if isinstance(exc, MemoryError):    # hit the worker's memory limit: every further call
             self.stopped = tr("{name} ran out of memory", name=self.name)   # would take seconds to
             raise StopScenario                                              # do it again

@@ -15,6 +15,7 @@ from typing import Iterable
 
 import numpy as np
 
+from .. import i18n
 from ..i18n import mark, tr
 from .compare import Comparison
 
@@ -203,7 +204,7 @@ def _small(a: np.ndarray | None) -> bool:
 
 def to_text(c: Comparison) -> str:
     """Multi-line plain-text report of one comparison."""
-    lines = [f"{c.layer} {c.quantity}: {tr('PASS') if c.ok else tr('FAIL')}", f"  {c.message}"]
+    lines = [f"{c.layer} {i18n.quantity(c.quantity)}: {tr('PASS') if c.ok else tr('FAIL')}", f"  {c.message}"]
     if c.got is None:
         return "\n".join(lines)
     lines += [f"  {label}: {value}" for label, value in _facts(c)]
@@ -300,7 +301,7 @@ def to_html(c: Comparison, anchor: str | None = None) -> str:
     parts = [f'<div class="gi-report"{ident} data-layer="{_e(c.layer)}" '
              f'data-quantity="{_e(c.quantity)}" data-status="{_e(status)}" style="border:1px solid '
              f'#d0d7de;border-left:4px solid {colour};padding:6px 10px;margin:6px 0">',
-             f'<div class="gi-summary"><div class="gi-title"><b>{_e(c.layer)} {_e(c.quantity)}</b>'
+             f'<div class="gi-summary"><div class="gi-title"><b>{_e(c.layer)} {_e(i18n.quantity(c.quantity))}</b>'
              f' <span class="gi-badge" style="background:{colour};color:#fff;padding:0 6px;'
              f'border-radius:3px">{_e(tr(status.upper()))}</span></div>',
              f'<div class="gi-message">{_e(c.message)}</div>',
@@ -328,7 +329,7 @@ def report_to_html(comparisons: Iterable[Comparison]) -> str:
     passed = sum(c.ok for c in cs)
     rows = "".join(
         f'<tr data-status="{_e(c.status)}"><td><a href="#gi-check-{i}">{_e(c.layer)} '
-        f'{_e(c.quantity)}</a></td><td style="color:{"#1a7f37" if c.ok else "#cf222e"}">'
+        f'{_e(i18n.quantity(c.quantity))}</a></td><td style="color:{"#1a7f37" if c.ok else "#cf222e"}">'
         f"{_e(tr(c.status.upper()))}</td><td>{_e(c.message)}</td></tr>" for i, c in enumerate(cs))
     status = "pass" if passed == len(cs) else "fail"
     return (f'<div class="gi-report-list" data-status="{status}" data-passed="{passed}" '

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
+from .. import i18n
 from ..i18n import mark, tr
 from .grade import ClassGrade, StopScenario
 from .visible_tests import GRADED_NAMES, VISIBLE_TESTS, graded_names  # noqa: F401 - GRADED_NAMES re-exported
@@ -64,12 +65,12 @@ class Checker:
 
     def condition(self, quantity: str, ok: bool, message: str):
         """A check that is not about values (a count, a flag); the scenario goes on."""
-        self.grade.condition(quantity, ok, f"{self.grade.name}: {quantity}: {message}")
+        self.grade.condition(quantity, ok, f"{self.grade.name}: {i18n.quantity(quantity)}: {message}")
 
     def fail(self, quantity: str, message: str):
         """A failure that is not a comparison of values (a flag, a count, a structure); the
         rest of the scenario is skipped (it may depend on what failed)."""
-        self.grade.fail(quantity, f"{self.grade.name}: {quantity}: {message}")
+        self.grade.fail(quantity, f"{self.grade.name}: {i18n.quantity(quantity)}: {message}")
         raise StopScenario
 
 

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .. import i18n
 from .compare import compare
 from .grade import FAILED, current_grade
 from .render import report_to_html, to_text
@@ -117,7 +118,7 @@ def assert_that(condition, layer, quantity, message):
     if grade is None:
         assert condition, message
     else:
-        grade.condition(quantity, bool(condition), f"{layer}: {quantity}: {message}")
+        grade.condition(quantity, bool(condition), f"{layer}: {i18n.quantity(quantity)}: {message}")
 
 
 def display_html_report(comparisons):

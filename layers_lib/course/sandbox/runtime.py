@@ -16,7 +16,8 @@ from .. import kit
 from ..paths import ROOT
 
 GRADER_EXTRAS = ("layers_lib/course/__init__.py", "layers_lib/course/hidden_checks.py",
-                 "layers_lib/course/hidden_checks_advanced.py", "layers_lib/course/hidden_common.py")
+                 "layers_lib/course/hidden_checks_advanced.py", "layers_lib/course/hidden_common.py",
+                 "layers_lib/course/i18n_ru.py")
 
 
 def _files(flavour):
