@@ -143,6 +143,8 @@ def test_a_russian_advanced_derive_course_autogrades_its_demo_students_end_to_en
     assert "транспонировано?" in tests_page                          # the diagnosis, in Russian
     assert "MaxPool2d: баллы — 0.75 из 1.5" in tests_page
     assert "[НЕВЕРНО] обратный проход (0.75)" in tests_page
+    eve_page = _text_of(root / "feedback" / "eve_unstable_softmax" / "task8" / "[2]task8_test_modules.html")
+    assert "SoftMax output при больших входах: не совпадают элементов" in eve_page   # the setting too
     for student in EXPECTED:
         assert len(result["feedback"][student]) == 3, student
     csv = (root / "grades.csv").read_text().splitlines()
