@@ -209,7 +209,10 @@ def test_torch_tensor_and_list_messages():
     ("output", "update_output returned None — did you forget `return self.output`?"),
     ("grad_input", "update_grad_input returned None — did you forget `return self.grad_input`?"),
     ("grad_W", "self.grad_W is None — did you set it in update_grad_params?"),
-    ("moving_mean", "self.moving_mean is None"), ("loss", "`return self.output`")])
+    ("moving_mean", "self.moving_mean is None"), ("loss", "`return self.output`"),
+    # a hidden check's quantity carries its setting: the message still names the attribute
+    ("grad_W (float32, batch 5, 3->4)", "self.grad_W is None — did you set it in update_grad_params?"),
+    ("output (float64, shape (3, 7), |x| <= 10)", "update_output returned None")])
 def test_none_messages(quantity, text):
     c = compare(np.ones(3), None, layer="Linear", quantity=quantity)
     assert not c.ok and c.failure == "none" and text in c.message

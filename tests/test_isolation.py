@@ -102,7 +102,8 @@ def test_reference_passes_every_check_through_the_worker(tmp_path):
 def test_assert_class_passes_and_require_work_with_the_proxies(tmp_path):
     with IsolatedSubmission(submission(tmp_path, "returns_list.py")) as sub:
         assert_class_passes("Linear", sub)
-        with pytest.raises(AssertionError, match="is a list — build it with numpy"):
+        # the hidden checks' quantity "output (float32, ...)" names update_output's return value
+        with pytest.raises(AssertionError, match="update_output returned a list — build it with numpy"):
             assert_class_passes("LeakyReLU", sub)
         assert sub.require("Linear") is sub.namespace["Linear"]
         with pytest.raises(AssertionError, match="Nope is not defined"):
