@@ -93,8 +93,10 @@ def _cluster(scheduler, workers, log):
         return client, None
     import dask
     dask.config.set({"logging.distributed": "error"})
+    # None does not turn the dashboard off (dask/distributed#8136): it takes 8787 and warns when
+    # another cluster holds it; a free local port never clashes
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=40)
+                           dashboard_address="127.0.0.1:0", silence_logs=40)
     return Client(cluster), cluster
 
 
