@@ -231,6 +231,8 @@ def test_notebook_runs_with_the_reference_classes(tmp_path):
     accuracy = float(re.search(r"test accuracy of best_model: ([0-9.]+)",
                                stdout(cells["test_best_model_accuracy"])).group(1))
     assert accuracy >= train_notebook.ACCURACY_THRESHOLD
+    mnist = float(re.search(r"MLP, test accuracy on MNIST: ([0-9.]+)", stdout(cells["mnist_mlp"])).group(1))
+    assert mnist >= 0.97, mnist                     # the bar for the basic track on MNIST
     for cell_id in ("show_digits", "warmup_plot", "activations", "batchnorm", "dropout",
                     "optimizers", "best_curves", "confusion", "misclassified"):
         kinds = [o.output_type for o in cells[cell_id].outputs]

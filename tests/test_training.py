@@ -14,8 +14,8 @@ from layers_lib.reference import (Linear, LogSoftMax, Module, NLLCriterion, ReLU
 from layers_lib.data import load_digits_split, make_moons, make_spirals
 from layers_lib.plots import (live_history, plot_confusion_matrix, plot_decision_boundary,
                               plot_history, plot_misclassified)
-from layers_lib.training import (History, accuracy, confusion_matrix, evaluate, forward_in_batches,
-                                 predict, train)
+from layers_lib.training import (History, accuracy, cast_parameters, confusion_matrix, evaluate,
+                                 forward_in_batches, predict, train)
 
 SGD = (sgd_momentum, {"learning_rate": 0.05, "momentum": 0.9})
 ADAM = (adam_optimizer, {"learning_rate": 1e-3, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8})
@@ -92,6 +92,42 @@ def test_float32_data_trains_float32_outputs(digits):
     train(model, NLLCriterion(), *SGD, digits.X_train, digits.y_train, epochs=1, batch_size=64,
           progress=False)
     assert forward_in_batches(model, digits.X_val).dtype == np.float32
+
+
+def test_cast_parameters_makes_the_whole_step_float32_and_the_optimizer_updates_the_copies(digits):
+    model, twin = mlp(64, 16, 10), mlp(64, 16, 10)
+    assert cast_parameters(model, np.float32) == 8           # W, b, grad_W, grad_b of both Linear
+    assert cast_parameters(model, np.float32) == 0
+    for group in model.get_params() + model.get_grad_params():
+        assert [a.dtype for a in group] == [np.float32] * len(group)
+    histories = [train(m, NLLCriterion(), *SGD, digits.X_train, digits.y_train, epochs=2, batch_size=64,
+                       seed=0, progress=False) for m in (model, twin)]
+    first = model.modules[0]
+    assert first.W.dtype == np.float32 and first.W is model.get_params()[0][0]   # trained in place
+    assert forward_in_batches(model, digits.X_val).dtype == np.float32
+    # the same training as in float64, up to float32 rounding
+    np.testing.assert_allclose(histories[0].batch_loss, histories[1].batch_loss, rtol=1e-3)
+
+
+class ListKeeper(Module):
+    """Keeps its parameters in a list as well: get_params() does not read the attributes."""
+
+    def __init__(self):
+        super().__init__()
+        self.W = np.ones((2, 2))
+        self.params = [self.W]
+
+    def get_params(self):
+        return self.params
+
+
+def test_cast_parameters_leaves_a_module_it_cannot_cast_consistently_as_it_was():
+    keeper = ListKeeper()
+    W = keeper.W
+    model = Sequential()
+    model.add(keeper)
+    assert cast_parameters(model, np.float32) == 0
+    assert keeper.W is W and keeper.params[0] is W and W.dtype == np.float64
 
 
 class Spy(Module):

@@ -26,7 +26,7 @@ from layers_lib.data import load_digits_split
 from layers_lib.grading.loader import SubmissionError, load_submission
 from layers_lib.recipe import build_model, needed_classes, validate_recipe
 from layers_lib.plots import live_history
-from layers_lib.training import train
+from layers_lib.training import cast_parameters, train
 
 from ..paths import MODULES_NOTEBOOK
 
@@ -231,8 +231,10 @@ MNIST_CNN = {"epochs": 3, "batch_size": 64, "learning_rate": 2e-3}
 def train_on_mnist(model, epochs, batch_size, learning_rate, images=False, seed=0):
     """Train `model` with your adam_optimizer on MNIST's training split (50,000 images; as
     (N, 1, 28, 28) images with `images`), the learning rate halved after every epoch,
-    validating every epoch, with a progress bar and live curves; returns the History."""
+    validating every epoch, with a progress bar and live curves; returns the History.
+    The parameters are cast to the images' float32 first (float32 products are twice as fast)."""
     shape = (-1, 1, 28, 28) if images else (-1, 784)
+    cast_parameters(model, mnist.X_train.dtype)
     config = {**ADAM_CONFIG, "learning_rate": learning_rate}
     draw = live_history()
 
